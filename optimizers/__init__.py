@@ -1,0 +1,49 @@
+"""Gradient-descent optimizers in NumPy, step for step the ones in ``torch.optim``.
+
+    import optimizers, surfaces
+    opt = optimizers.get("adam", lr=0.01)
+    tr = optimizers.run(opt, surfaces.get("bowl"), start, steps=100)
+
+Add an optimizer: one new file with its factory and ``Spec``, one line below.
+"""
+
+from __future__ import annotations
+
+from . import adadelta, adagrad, adam, adamax, nadam, radam, rmsprop, sgd
+from .base import Knob, Optimizer, Spec, build
+from .run import Trajectory, run
+
+_SPECS = {spec.name: spec for spec in (
+    sgd.SGD,
+    sgd.MOMENTUM,
+    sgd.NESTEROV,
+    adagrad.ADAGRAD,
+    adadelta.ADADELTA,
+    rmsprop.RMSPROP,
+    adam.ADAM,
+    adam.AMSGRAD,
+    adamax.ADAMAX,
+    nadam.NADAM,
+    radam.RADAM,
+)}
+
+
+def names() -> tuple[str, ...]:
+    """Registered optimizer names, in display order."""
+    return tuple(_SPECS)
+
+
+def spec(name: str) -> Spec:
+    """The registry entry for ``name`` (label, knobs, defaults, rule, intuition)."""
+    try:
+        return _SPECS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"Unknown optimizer: {name!r}. Valid optimizers: {', '.join(_SPECS)}") from None
+
+
+def get(name: str, **hyper) -> Optimizer:
+    """A configured optimizer; torch.optim's names and defaults, validated up front."""
+    return build(spec(name), hyper)
+
+
+__all__ = ["Knob", "Optimizer", "Spec", "Trajectory", "get", "names", "run", "spec"]

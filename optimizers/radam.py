@@ -1,0 +1,79 @@
+r"""RAdam: Adam that holds back its adaptive step until the variance estimate is trustworthy.
+
+.. math::
+    \rho_\infty = \frac{2}{1-\beta_2} - 1, \qquad
+    \rho_t = \rho_\infty - \frac{2 t \beta_2^t}{1-\beta_2^t}, \qquad
+    \hat m_t = \frac{m_t}{1-\beta_1^t}
+
+    \theta_t = \theta_{t-1} - \eta\, \hat m_t\, r_t\, \frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t} + \varepsilon}
+    \ \text{ if } \rho_t > 5, \qquad
+    \theta_t = \theta_{t-1} - \eta\, \hat m_t \ \text{ otherwise}
+
+    r_t = \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}}
+
+For the first few steps (five with the default betas) it is SGD with
+momentum; then the rectifier :math:`r_t` phases Adam's scaling in.
+
+References: Liu et al. 2020.
+Implemented: ``torch.optim.RAdam`` (coupled weight decay, ``decoupled_weight_decay=False``).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .adam import BETAS, EPS
+from .base import GRAD_LATEX, Spec, check_betas, check_eps, check_lr, check_weight_decay, lerp, with_weight_decay
+from .sgd import LR, WD
+
+
+class RAdamState(NamedTuple):
+    count: int
+    m: np.ndarray  # torch's exp_avg
+    v: np.ndarray  # torch's exp_avg_sq
+
+
+def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    check_lr(lr)
+    b1, b2 = check_betas(betas)
+    check_eps(eps)
+    check_weight_decay(weight_decay)
+    rho_inf = 2 / (1 - b2) - 1
+
+    def init(params):
+        return RAdamState(0, np.zeros_like(params), np.zeros_like(params))
+
+    def update(g, state, params):
+        t = state.count + 1
+        g = with_weight_decay(g, params, weight_decay)
+        m = lerp(state.m, g, 1 - b1)
+        v = state.v * b2 + (1 - b2) * g * g
+        bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
+        m_hat = m / bc1
+        rho_t = rho_inf - 2 * t * (b2 ** t) / bc2
+        if rho_t > 5.0:
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                    / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            adaptive = bc2 ** 0.5 / (np.sqrt(v) + eps)
+            step = m_hat * lr * adaptive * rect
+        else:
+            step = m_hat * lr
+        return -1.0 * step, RAdamState(t, m, v)
+
+    return init, update
+
+
+RADAM = Spec(
+    name="radam", label="RAdam", factory=radam, knobs=(LR, BETAS, EPS, WD),
+    latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &m_t = \beta_1 m_{{t-1}} + (1-\beta_1)\, g_t,\quad"
+          r" v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\quad \hat m_t = \frac{m_t}{1-\beta_1^t}\\"
+          r" &\rho_\infty = \frac{2}{1-\beta_2} - 1,\quad \rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t}\\"
+          r" &\theta_t = \begin{cases}\theta_{t-1} - \eta\, \hat m_t\, r_t\, \dfrac{\sqrt{1-\beta_2^t}}"
+          r"{\sqrt{v_t} + \varepsilon} & \rho_t > 5\\ \theta_{t-1} - \eta\, \hat m_t & \text{otherwise}\end{cases}\\"
+          r" &r_t = \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}}\end{aligned}",
+    fixes="both",
+    idea="Adam with a warm-up built in: while only a few squared gradients have been seen "
+         "their average is too noisy to divide by, so RAdam takes plain momentum steps first "
+         "and phases the adaptive scaling in as the estimate firms up.",
+    torch="torch.optim.RAdam(params, lr, betas, eps, weight_decay)",
+)

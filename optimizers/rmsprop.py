@@ -1,0 +1,86 @@
+r"""RMSProp: divide by a moving root-mean-square of recent gradients.
+
+.. math::
+    v_t = \alpha v_{t-1} + (1-\alpha) g_t^2, \qquad
+    \theta_t = \theta_{t-1} - \eta\, \frac{g_t}{\sqrt{v_t} + \varepsilon}
+
+``centered=True`` subtracts the squared running mean of :math:`g` under the
+root (a variance instead of a second moment); ``momentum > 0`` feeds the
+scaled gradient through a momentum buffer.  The lecture notes call
+:math:`\alpha` ``decay_rate`` and use 0.99, torch's default too.
+
+References: Hinton, Coursera lecture 6e, 2012; Graves 2013 (centered).
+Implemented: ``torch.optim.RMSprop`` (coupled weight decay).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .base import GRAD_LATEX, Knob, Spec, check_eps, check_lr, check_range, check_weight_decay, lerp, with_weight_decay
+from .sgd import LR, WD
+
+
+class RMSpropState(NamedTuple):
+    count: int
+    v: np.ndarray          # torch's square_avg
+    mean: np.ndarray       # torch's grad_avg (centered only)
+    b: np.ndarray          # torch's momentum_buffer (momentum > 0 only)
+
+
+def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+    check_lr(lr)
+    check_range(alpha, "alpha value")
+    check_eps(eps)
+    check_weight_decay(weight_decay)
+    check_range(momentum, "momentum value")
+
+    def init(params):
+        z = np.zeros_like(params)
+        return RMSpropState(0, z, z, z)
+
+    def update(g, state, params):
+        g = with_weight_decay(g, params, weight_decay)
+        v = state.v * alpha + (1 - alpha) * g * g
+        mean = state.mean
+        if centered:
+            mean = lerp(mean, g, 1 - alpha)
+            avg = np.sqrt(v + -1 * mean * mean) + eps
+        else:
+            avg = np.sqrt(v) + eps
+        if momentum > 0:
+            b = state.b * momentum + 1 * g / avg
+            return -lr * b, RMSpropState(state.count + 1, v, mean, b)
+        return (-lr * g) / avg, RMSpropState(state.count + 1, v, mean, state.b)
+
+    return init, update
+
+
+def _latex(h):
+    v = r"v_t = \alpha\, v_{t-1} + (1-\alpha)\, g_t^2"
+    root = r"\sqrt{v_t}"
+    if h.get("centered"):
+        v += r"\\ &\bar g_t = \alpha\, \bar g_{t-1} + (1-\alpha)\, g_t"
+        root = r"\sqrt{v_t - \bar g_t^2}"
+    if h.get("momentum", 0) > 0:
+        tail = (rf"b_t = \mu\, b_{{t-1}} + \frac{{g_t}}{{{root} + \varepsilon}}\\"
+                r" &\theta_t = \theta_{t-1} - \eta\, b_t")
+    else:
+        tail = rf"\theta_t = \theta_{{t-1}} - \eta\, \frac{{g_t}}{{{root} + \varepsilon}}"
+    return rf"\begin{{aligned}}&{GRAD_LATEX}\\ &{v}\\ &{tail}\end{{aligned}}"
+
+
+RMSPROP = Spec(
+    name="rmsprop", label="RMSProp", factory=rmsprop,
+    knobs=(LR, Knob("alpha", "α", 0.0, 0.999, help="how long the average of g² remembers"),
+           Knob("eps", "ε", 1e-10, 1e-1, log=True, advanced=True, help="keeps the division finite"),
+           Knob("momentum", "μ", 0.0, 0.99, advanced=True, help="momentum on the scaled step"),
+           Knob("centered", "centered", advanced=True, help="divide by the variance, not the 2nd moment"),
+           WD),
+    latex=_latex,
+    fixes="step size",
+    idea="AdaGrad with a fading memory: divide each coordinate's gradient by the root of a "
+         "moving average of its recent squares. Steep and shallow directions move at "
+         "similar speeds, and the steps no longer die out.",
+    torch="torch.optim.RMSprop(params, lr, alpha, eps, weight_decay, momentum, centered)",
+)
