@@ -62,32 +62,48 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
     start, steps, noise = _check_run_args(start, steps, noise)
     (x_lo, x_hi), (y_lo, y_hi) = surface.x_range, surface.y_range
     centre = np.array([(x_lo + x_hi) / 2, (y_lo + y_hi) / 2])
-    reach = ESCAPE_WIDTHS * np.array([x_hi - x_lo, y_hi - y_lo])
+    inv_reach = 1.0 / (ESCAPE_WIDTHS * np.array([x_hi - x_lo, y_hi - y_lo]))
     kicks = (noise * np.random.default_rng(seed).standard_normal((steps, *start.shape))
              if noise > 0 else None)
 
-    points = np.full((steps + 1, *start.shape), np.nan)
-    points[0] = start
-    diverged_at = np.full(start.shape[:-1], -1, dtype=int)
-    alive = np.ones(start.shape[:-1], dtype=bool)
-    p = start
+    # Internally the batch is flat, (n, 2), and shrinks as paths die: a dead
+    # path is dropped from the arrays (and from the optimizer state), so it
+    # costs nothing afterwards and the per-step check stays one reduction.
+    batch = start.shape[:-1]
+    n = int(np.prod(batch, dtype=int))
+    points = np.full((steps + 1, n, 2), np.nan)
+    points[0] = start.reshape(n, 2)
+    diverged_at = np.full(n, -1, dtype=int)
+    rows = np.arange(n)
+    p = points[0].copy()
     state = opt.init(p)
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1):
             g = surface.grad(p)
             if kicks is not None:
-                g = g + kicks[t - 1]
+                g = g + kicks[t - 1].reshape(n, 2)[rows]
             updates, state = opt.update(g, state, p)
             p = p + updates
-            # NaN compares False, so non-finite points fail this test too.
-            ok = (np.abs(p - centre) <= reach).all(axis=-1)
-            if not ok.all():
-                gone = alive & ~ok
-                diverged_at[gone] = t
-                alive &= ok
-                if not alive.any():
+            # NaN propagates through max() and compares False, so non-finite
+            # points fail this test too.
+            far = np.abs(p - centre) * inv_reach
+            if not far.max() <= 1.0:
+                keep = (far <= 1.0).all(axis=-1)
+                diverged_at[rows[~keep]] = t
+                rows, p = rows[keep], p[keep]
+                state = _select(state, keep)
+                if rows.size == 0:
                     break
-                p = np.where(alive[..., None], p, np.nan)
-            points[t] = p
+            if rows.size == n:
+                points[t] = p  # a plain copy: much cheaper than fancy indexing
+            else:
+                points[t, rows] = p
+        points = points.reshape(steps + 1, *batch, 2)
         losses = surface.value(points)
-    return Trajectory(points, losses, diverged_at)
+    return Trajectory(points, losses, diverged_at.reshape(batch))
+
+
+def _select(state, keep: np.ndarray):
+    """Keep the rows ``keep`` of every per-point array in an optimizer state."""
+    return type(state)(*(f[keep] if isinstance(f, np.ndarray) and f.shape[:1] == keep.shape else f
+                         for f in state))
