@@ -50,9 +50,9 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
 
 ADADELTA = Spec(
     name="adadelta", label="Adadelta", factory=adadelta,
-    knobs=(Knob("lr", "η", 1e-2, 100.0, log=True, help="multiplier on the step (1 in the paper)"),
-           Knob("rho", "ρ", 0.0, 0.999, help="how long the averages remember"),
-           Knob("eps", "ε", 1e-10, 1.0, log=True, help="sets the size of the first steps"), WD),
+    knobs=(Knob("lr", "η", 1e-2, 100.0, scale="log", help="multiplier on the step (1 in the paper)"),
+           Knob("rho", "ρ", 0.0, 0.999, scale="memory", help="how long the averages remember"),
+           Knob("eps", "ε", 1e-10, 1.0, scale="log", help="sets the size of the first steps"), WD),
     latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &v_t = \rho\, v_{{t-1}} + (1-\rho)\, g_t^2\\"
           r" &\Delta_t = \frac{\sqrt{u_{t-1} + \varepsilon}}{\sqrt{v_t + \varepsilon}}\, g_t\\"
           r" &u_t = \rho\, u_{t-1} + (1-\rho)\, \Delta_t^2\\"

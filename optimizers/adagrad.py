@@ -49,7 +49,7 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
 
 ADAGRAD = Spec(
     name="adagrad", label="AdaGrad", factory=adagrad,
-    knobs=(LR, Knob("eps", "ε", 1e-12, 1e-2, log=True, advanced=True, help="keeps the division finite"),
+    knobs=(LR, Knob("eps", "ε", 1e-12, 1e-2, scale="log", advanced=True, help="keeps the division finite"),
            Knob("lr_decay", "lr_decay", 0.0, 1.0, advanced=True, help="shrinks η over time"),
            Knob("initial_accumulator_value", "G₀", 0.0, 1.0, advanced=True, help="starting value of G"),
            WD),

@@ -61,9 +61,9 @@ def amsgrad(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
     return adam(lr, betas, eps, weight_decay, amsgrad=True)
 
 
-BETAS = Knob("betas", "β₁, β₂", 0.0, 0.9999,
+BETAS = Knob("betas", "β₁, β₂", 0.0, 0.9999, scale="memory",
              help="memory of the gradient average (β₁) and of the squared-gradient average (β₂)")
-EPS = Knob("eps", "ε", 1e-10, 1.0, log=True, advanced=True, help="keeps the division finite")
+EPS = Knob("eps", "ε", 1e-10, 1.0, scale="log", advanced=True, help="keeps the division finite")
 
 _MOMENTS = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\"
             r" &v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\")

@@ -31,14 +31,17 @@ class Knob:
     """A hyperparameter as a person sets it: its torch name, symbol and sane range.
 
     ``lo``/``hi`` bound the slider, not validity (validity is the factory's
-    check).  For ``betas`` the range applies to each of the two components.
+    check).  ``scale`` says how values are spaced: ``"log"`` (learning rates,
+    epsilons), ``"memory"`` (averaging coefficients such as betas, whose
+    interesting values crowd towards 1), ``"linear"`` or ``"bool"``.  For
+    ``betas`` the range applies to each of the two components.
     """
 
     name: str
     symbol: str
     lo: float = 0.0
     hi: float = 1.0
-    log: bool = False
+    scale: str = "linear"
     advanced: bool = False
     help: str = ""
 

@@ -72,10 +72,10 @@ def _latex(h):
 
 RMSPROP = Spec(
     name="rmsprop", label="RMSProp", factory=rmsprop,
-    knobs=(LR, Knob("alpha", "α", 0.0, 0.999, help="how long the average of g² remembers"),
-           Knob("eps", "ε", 1e-10, 1e-1, log=True, advanced=True, help="keeps the division finite"),
-           Knob("momentum", "μ", 0.0, 0.99, advanced=True, help="momentum on the scaled step"),
-           Knob("centered", "centered", advanced=True, help="divide by the variance, not the 2nd moment"),
+    knobs=(LR, Knob("alpha", "α", 0.0, 0.999, scale="memory", help="how long the average of g² remembers"),
+           Knob("eps", "ε", 1e-10, 1e-1, scale="log", advanced=True, help="keeps the division finite"),
+           Knob("momentum", "μ", 0.0, 0.99, scale="memory", advanced=True, help="momentum on the scaled step"),
+           Knob("centered", "centered", scale="bool", advanced=True, help="divide by the variance, not the 2nd moment"),
            WD),
     latex=_latex,
     fixes="step size",

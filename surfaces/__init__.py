@@ -1,0 +1,45 @@
+"""2D test functions for watching optimizers, looked up by name.
+
+    import surfaces
+    s = surfaces.get("rosenbrock")
+    s.value(xy), s.grad(xy)     # xy shaped (..., 2)
+
+The registry order is the display order. To add a surface, define one
+``Surface(...)`` in ``catalog.py`` and add one line to ``_SURFACES`` below.
+"""
+
+from surfaces import catalog
+from surfaces.base import Surface
+
+_SURFACES = (
+    catalog.BOWL,
+    catalog.SADDLE,
+    catalog.ROSENBROCK,
+    catalog.BEALE,
+    catalog.HIMMELBLAU,
+    catalog.RASTRIGIN,
+    catalog.CAMEL,
+    catalog.GOLDSTEIN_PRICE,
+    catalog.MONKEY_SADDLE,
+)
+_REGISTRY = {s.name: s for s in _SURFACES}
+if len(_REGISTRY) != len(_SURFACES):
+    raise RuntimeError("Two surfaces share a name; names must be unique")
+
+
+def names() -> tuple[str, ...]:
+    """Names of all registered surfaces, in display order."""
+    return tuple(_REGISTRY)
+
+
+def get(name: str) -> Surface:
+    """The surface registered under ``name``; ValueError if there is none."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        valid = ", ".join(_REGISTRY)
+        message = f"Unknown surface: {name!r}. Valid surfaces: {valid}"
+        raise ValueError(message) from None
+
+
+__all__ = ["Surface", "get", "names"]

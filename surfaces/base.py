@@ -1,0 +1,69 @@
+"""The Surface type: a 2D test function bundled with what it takes to show it.
+
+A surface is more than a formula. To draw it and run optimizers on it the app
+also needs a plot window, a start that makes the surface's lesson visible, the
+known global minimisers (to mark them and to measure distance to them), and
+the formula as LaTeX. Keeping all of it on one frozen object means a page never
+hard-codes anything about a particular surface, and adding a surface is one
+``Surface(...)`` in ``catalog.py`` plus one registry line in ``__init__.py``.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+Point = tuple[float, float]
+ArrayFn = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A 2D test function f(x, y) with its analytic gradient and display data.
+
+    ``f`` maps points shaped ``(n, 2)`` to values shaped ``(n,)``; ``df`` maps
+    them to gradients shaped ``(n, 2)``. Both use elementwise NumPy only, so a
+    point's result never depends on what else is in the batch: the same code
+    evaluates a mesh grid for the contour plot and a single optimizer step.
+
+    Call ``value`` and ``grad`` rather than ``f`` and ``df``: they accept any
+    array-like shaped ``(..., 2)`` and always hand ``f``/``df`` a 2-D batch.
+    That is deliberate. NumPy rounds scalar arithmetic differently from its
+    array loops (``x ** 2`` on a scalar goes through ``pow``, on an array it is
+    ``x * x``), so evaluating a lone point as a scalar would not reproduce the
+    same point evaluated inside a grid, bit for bit.
+
+    ``minima`` lists the global minimisers; it is empty when the function is
+    unbounded below (the saddles). ``log_color`` asks for a log colour scale,
+    for surfaces whose interesting valley is orders of magnitude below the
+    walls around it.
+    """
+
+    name: str
+    label: str
+    latex: str
+    f: ArrayFn
+    df: ArrayFn
+    x_range: Point
+    y_range: Point
+    minima: tuple[Point, ...]
+    start: Point
+    log_color: bool
+    lesson: str
+
+    def value(self, xy) -> np.ndarray:
+        """f at points shaped ``(..., 2)``; returns float64 shaped ``(...)``."""
+        xy = _points(xy)
+        return self.f(xy.reshape(-1, 2)).reshape(xy.shape[:-1])
+
+    def grad(self, xy) -> np.ndarray:
+        """Analytic gradient at points ``(..., 2)``; returns ``(..., 2)``."""
+        xy = _points(xy)
+        return self.df(xy.reshape(-1, 2)).reshape(xy.shape)
+
+
+def _points(xy) -> np.ndarray:
+    xy = np.asarray(xy, dtype=float)
+    if xy.ndim == 0 or xy.shape[-1] != 2:
+        raise ValueError(f"Expected points shaped (..., 2), got shape {xy.shape}")
+    return xy

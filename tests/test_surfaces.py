@@ -1,0 +1,314 @@
+"""Tests for the surfaces registry and every registered test function.
+
+Oracles are independent of the code under test where possible: central finite
+differences for the gradients, a dense grid for "global minimum", and values
+worked out by hand from the published formulas.
+"""
+
+import functools
+import math
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import surfaces
+
+NAMES = surfaces.names()
+WITH_MINIMA = [n for n in NAMES if surfaces.get(n).minima]
+UNBOUNDED = [n for n in NAMES if not surfaces.get(n).minima]
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _random_points(s, n, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(*s.x_range, size=n)
+    y = rng.uniform(*s.y_range, size=n)
+    return np.stack([x, y], axis=-1)
+
+
+@functools.lru_cache(maxsize=None)
+def _grid(name, n=801):
+    """Coordinates (n, n, 2) and values (n, n) on a dense grid of the window."""
+    s = surfaces.get(name)
+    xs = np.linspace(*s.x_range, n)
+    ys = np.linspace(*s.y_range, n)
+    xy = np.stack(np.meshgrid(xs, ys, indexing="ij"), axis=-1)
+    return xy, s.value(xy)
+
+
+# Registry ------------------------------------------------------------------
+
+
+def test_names_in_display_order():
+    assert NAMES == (
+        "bowl",
+        "saddle",
+        "rosenbrock",
+        "beale",
+        "himmelblau",
+        "rastrigin",
+        "camel",
+        "goldstein_price",
+        "monkey_saddle",
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_get_returns_surface_with_that_name(name):
+    s = surfaces.get(name)
+    assert isinstance(s, surfaces.Surface)
+    assert s.name == name
+
+
+@pytest.mark.parametrize("bad", ["rosenbrok", "", "Rosenbrock", None])
+def test_unknown_name_lists_valid_names(bad):
+    with pytest.raises(ValueError) as err:
+        surfaces.get(bad)
+    message = str(err.value)
+    assert repr(bad) in message
+    assert "Valid surfaces: " + ", ".join(NAMES) in message
+
+
+def test_surface_is_frozen():
+    s = surfaces.get("bowl")
+    with pytest.raises(AttributeError):
+        s.start = (0.0, 0.0)
+
+
+# Metadata ------------------------------------------------------------------
+
+
+def _inside(point, s):
+    (x, y), (x0, x1), (y0, y1) = point, s.x_range, s.y_range
+    return x0 <= x <= x1 and y0 <= y <= y1
+
+
+def _is_float_pair(p):
+    return isinstance(p, tuple) and len(p) == 2 and all(type(v) is float for v in p)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_window_start_and_minima_are_well_formed(name):
+    s = surfaces.get(name)
+    for lo, hi in (s.x_range, s.y_range):
+        assert lo < hi
+    assert _is_float_pair(s.x_range) and _is_float_pair(s.y_range)
+    assert _is_float_pair(s.start)
+    assert _inside(s.start, s)
+    assert isinstance(s.minima, tuple)
+    for m in s.minima:
+        assert _is_float_pair(m)
+        assert _inside(m, s)
+    assert type(s.log_color) is bool
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_text_fields_are_filled_in(name):
+    s = surfaces.get(name)
+    for text in (s.label, s.latex, s.lesson):
+        assert isinstance(text, str) and text.strip()
+    assert s.latex.startswith("f(x, y) = ")
+    assert "$" not in s.latex
+
+
+def test_labels_are_unique():
+    labels = [surfaces.get(n).label for n in NAMES]
+    assert len(set(labels)) == len(labels)
+
+
+# Values --------------------------------------------------------------------
+
+# Worked out by hand from the published formulas, not from the code.
+KNOWN_VALUES = [
+    ("bowl", (10.0, 0.0), 5.0),
+    ("bowl", (0.0, -3.0), 9.0),
+    ("saddle", (1.0, 2.0), -3.0),
+    ("rosenbrock", (0.0, 0.0), 1.0),
+    ("rosenbrock", (-1.0, 1.0), 4.0),
+    ("beale", (0.0, 0.0), 1.5**2 + 2.25**2 + 2.625**2),
+    ("beale", (1.0, 1.0), 1.5**2 + 2.25**2 + 2.625**2),
+    ("himmelblau", (0.0, 0.0), 170.0),
+    ("rastrigin", (0.5, 0.5), 40.5),
+    ("rastrigin", (1.0, 0.0), 1.0),
+    ("camel", (1.0, 1.0), 4 - 2.1 + 1 / 3 + 1),
+    ("camel", (0.0, 1.0), 0.0),
+    ("goldstein_price", (0.0, 0.0), 600.0),
+    ("goldstein_price", (0.0, -1.0), 3.0),
+    ("monkey_saddle", (1.0, 1.0), -2.0),
+    ("monkey_saddle", (2.0, 0.0), 8.0),
+]
+
+
+@pytest.mark.parametrize("name, point, expected", KNOWN_VALUES)
+def test_known_values(name, point, expected):
+    assert surfaces.get(name).value(point) == pytest.approx(expected, rel=1e-14)
+
+
+def test_six_hump_camel_minimum_value():
+    # The published global minimum of the six-hump camel is -1.0316284535.
+    for m in surfaces.get("camel").minima:
+        assert surfaces.get("camel").value(m) == pytest.approx(-1.0316284535, abs=1e-10)
+
+
+# Gradients -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gradient_matches_finite_differences(name):
+    s = surfaces.get(name)
+    xy = _random_points(s, 200)
+    h = 1e-6
+    fd = np.empty_like(xy)
+    for axis in range(2):
+        step = np.zeros(2)
+        step[axis] = h
+        fd[:, axis] = (s.value(xy + step) - s.value(xy - step)) / (2 * h)
+    g = s.grad(xy)
+    # Central differences carry O(h^2) truncation error, relative to the
+    # gradient, plus rounding error of about eps * |f| / h, which matters
+    # where f is large but the gradient is not (Goldstein-Price walls).
+    f = np.abs(s.value(xy))[:, None]
+    tol = 1e-6 * np.maximum(1.0, np.abs(g)) + 100 * np.finfo(float).eps * f / h
+    assert np.all(np.abs(fd - g) <= tol), np.max(np.abs(fd - g) / tol)
+
+
+# Minima --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", WITH_MINIMA)
+def test_minimisers_are_stationary(name):
+    s = surfaces.get(name)
+    for m in s.minima:
+        assert np.all(np.abs(s.grad(m)) <= 1e-8), (m, s.grad(m))
+
+
+@pytest.mark.parametrize("name", WITH_MINIMA)
+def test_minimisers_are_global_on_a_dense_grid(name):
+    s = surfaces.get(name)
+    _, values = _grid(name)
+    floor = values.min()
+    for m in s.minima:
+        assert s.value(m) <= floor + 1e-12 * max(1.0, abs(floor))
+
+
+def _components(mask):
+    """Connected regions (8-neighbour) of a boolean grid, as index arrays."""
+    unseen = {tuple(ij) for ij in np.argwhere(mask)}
+    regions = []
+    while unseen:
+        stack = [unseen.pop()]
+        region = []
+        while stack:
+            i, j = stack.pop()
+            region.append((i, j))
+            for di in (-1, 0, 1):
+                for dj in (-1, 0, 1):
+                    if (i + di, j + dj) in unseen:
+                        unseen.remove((i + di, j + dj))
+                        stack.append((i + di, j + dj))
+        regions.append(np.array(region))
+    return regions
+
+
+@pytest.mark.parametrize("name", WITH_MINIMA)
+def test_every_global_minimum_is_listed(name):
+    # Cut the grid just above the lowest value: each separate low region
+    # holds a minimum no worse than the cut, so each must hold a listed one.
+    # (Himmelblau has four such regions, the camel two.)
+    s = surfaces.get(name)
+    xy, v = _grid(name)
+    floor = min(s.value(m) for m in s.minima)
+    regions = _components(v <= floor + 0.05 * (1 + abs(floor)))
+    assert len(regions) == len(s.minima)
+    spacing = np.array([np.ptp(s.x_range), np.ptp(s.y_range)]) / (v.shape[0] - 1)
+    listed = np.array(s.minima)
+    for region in regions:
+        points = xy[region[:, 0], region[:, 1]]
+        lo, hi = points.min(axis=0) - spacing, points.max(axis=0) + spacing
+        inside = np.all((lo <= listed) & (listed <= hi), axis=-1)
+        assert inside.sum() == 1, f"low region around {tuple(points.mean(axis=0))}"
+
+
+@pytest.mark.parametrize("name", UNBOUNDED)
+def test_surfaces_without_minima_fall_off_the_window_edge(name):
+    # Unbounded below: the lowest grid value is on the border, not inside,
+    # and it is lower than the start.
+    s = surfaces.get(name)
+    _, v = _grid(name)
+    i, j = np.unravel_index(np.argmin(v), v.shape)
+    assert i in (0, v.shape[0] - 1) or j in (0, v.shape[1] - 1)
+    assert v.min() < s.value(s.start)
+    assert v[1:-1, 1:-1].min() > v.min()
+
+
+def test_only_the_saddles_are_unbounded():
+    assert UNBOUNDED == ["saddle", "monkey_saddle"]
+
+
+# Shapes and batching -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("shape", [(2,), (5, 2), (3, 4, 2), (0, 2)])
+def test_shapes_and_dtype(name, shape):
+    s = surfaces.get(name)
+    xy = _random_points(s, math.prod(shape[:-1])).reshape(shape)
+    value, grad = s.value(xy), s.grad(xy)
+    assert isinstance(value, np.ndarray) and value.shape == shape[:-1]
+    assert isinstance(grad, np.ndarray) and grad.shape == shape
+    assert value.dtype == np.float64 and grad.dtype == np.float64
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_accepts_lists_and_ints(name):
+    s = surfaces.get(name)
+    assert s.value([1, 0]) == s.value(np.array([1.0, 0.0]))
+    assert np.array_equal(s.grad([[1, 0]]), s.grad(np.array([[1.0, 0.0]])))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_batch_equals_one_at_a_time_bit_for_bit(name):
+    # Enough points that a scalar-vs-array rounding difference would show.
+    s = surfaces.get(name)
+    xy = _random_points(s, 1000, seed=1).reshape(20, 50, 2)
+    value, grad = s.value(xy), s.grad(xy)
+    for index in np.ndindex(xy.shape[:-1]):
+        assert np.array_equal(value[index], s.value(xy[index])), index
+        assert np.array_equal(grad[index], s.grad(xy[index])), index
+        assert np.array_equal(value[index], s.value(tuple(xy[index]))), index
+
+
+@pytest.mark.parametrize("bad_shape", [(), (3,), (4, 3), (2, 1)])
+def test_rejects_points_without_a_trailing_axis_of_two(bad_shape):
+    with pytest.raises(ValueError, match=r"\(\.\.\., 2\)"):
+        surfaces.get("bowl").value(np.zeros(bad_shape))
+    with pytest.raises(ValueError, match=r"\(\.\.\., 2\)"):
+        surfaces.get("bowl").grad(np.zeros(bad_shape))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_huge_inputs_give_inf_or_nan_without_raising(name):
+    s = surfaces.get(name)
+    xy = np.array(
+        [[1e200, 1e200], [-1e200, 1e200], [1e200, -3.0], [np.inf, 0.0], [np.nan, 0.0]]
+    )
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, grad = s.value(xy), s.grad(xy)
+    assert value.shape == (5,) and grad.shape == (5, 2)
+    assert not np.isfinite(value).any()
+
+
+# Packaging -----------------------------------------------------------------
+
+
+def test_import_pulls_in_neither_streamlit_nor_plotly():
+    code = (
+        "import surfaces, sys; "
+        "assert 'streamlit' not in sys.modules and 'plotly' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=True)
