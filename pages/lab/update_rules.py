@@ -1,0 +1,48 @@
+"""Update rules: each optimizer's rule from the library, in plain words, with a demo."""
+
+import streamlit as st
+
+import optimizers
+from ui import common
+from viz import figures
+from viz.state import Run, View
+
+FIXES = {"direction": "fixes the direction", "step size": "fixes the step size",
+         "both": "fixes direction and step size", "neither": "the baseline"}
+
+
+def demo(name: str) -> View:
+    """The optimizer against plain SGD on the stretched bowl, where the difference shows."""
+    runs = (Run.of("sgd", lr=0.95),) if name == "sgd" else (
+        Run.of("sgd", lr=0.95), Run.of(name, lr=common.default_lr("bowl", name)))
+    return View("bowl", runs, (-7.0, 2.0), 60)
+
+
+def open_demo(name: str) -> None:
+    common.apply_view("pg", demo(name))
+    st.session_state["pg.ready"] = True
+    st.session_state["pg.warnings"] = []
+
+
+st.title("Update rules")
+st.markdown(
+    "Every method below starts from the same gradient $g_t$. **Momentum** and **Nesterov** change "
+    "the *direction* of the step; **AdaGrad**, **RMSProp** and **Adadelta** change its *size* per "
+    "coordinate; **Adam** and its relatives do both. Each rule is shown exactly as this app computes "
+    "it, which is exactly what `torch.optim` computes.")
+
+for name in optimizers.names():
+    spec = optimizers.spec(name)
+    opt = optimizers.get(name)
+    with st.container(border=True):
+        head, button = st.columns([4, 1])
+        head.markdown(f"<h3 style='margin:0;color:{figures.color(name)}'>{spec.label} "
+                      f"<span style='font-size:0.9rem;color:#52606d;font-weight:400'>"
+                      f"— {FIXES[spec.fixes]}</span></h3>", unsafe_allow_html=True)
+        if button.button("Open in Playground", key=f"rules.{name}", on_click=open_demo, args=(name,),
+                         width="stretch"):
+            st.switch_page("pages/lab/playground.py")
+        st.latex(opt.latex)
+        st.markdown(spec.idea)
+        defaults = ", ".join(f"`{k}={v}`" for k, v in spec.defaults.items())
+        st.caption(f"Same as `{spec.torch}`. Defaults: {defaults}.")

@@ -1,0 +1,431 @@
+"""Figure builders: plain data in, ``go.Figure`` out, no Streamlit.
+
+Speed matters here: a class of thirty shares one server process, and Plotly's
+property validation costs milliseconds per trace (a validated contour about
+7 ms, a template about 17 ms, and animation frames are validated even when
+the figure is not: 85 ms for 31 frames).  So figures are assembled from plain
+dicts with arrays already in plotly.js's compact base64 form, and wrapped in
+``PlainFigure``, whose ``to_dict`` hands them over untouched.  The test suite
+runs every builder's output through Plotly's full validator instead.
+
+Named templates are resolved by Plotly's validator, which is skipped, so all
+styling is explicit; ``standalone_html`` adds a real template for export.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import plotly.graph_objects as go
+
+import optimizers
+
+MAX_FRAMES = 100
+FONT = dict(family="Inter, 'Segoe UI', Helvetica, Arial, sans-serif", size=15, color="#1f2933")
+PAPER = "#ffffff"
+# Pale blue-grey: lower is darker, so the valley reads at a glance, and every
+# path colour below stays legible on top of it, also on a washed-out projector.
+CONTOUR_SCALE = [[0.0, "#8fa7bf"], [0.25, "#b9c9d9"], [0.6, "#e2e9f0"], [1.0, "#fafbfc"]]
+# One fixed colour per optimizer, by registry position, the same on every page.
+PALETTE = ("#d62728", "#1f5fbf", "#17a2b8", "#2ca02c", "#8c564b", "#e377c2",
+           "#7b3fbf", "#a3a31f", "#ff7f0e", "#393b79", "#c49a00")
+START_COLOR = "#111111"
+MINIMUM_COLOR = "#f2b600"
+
+
+def color(name: str) -> str:
+    return PALETTE[optimizers.names().index(name) % len(PALETTE)]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A surface sampled for drawing: axes, values and the colour transform."""
+
+    x: np.ndarray        # (nx,) float32
+    y: np.ndarray        # (ny,) float32
+    z: np.ndarray        # (ny, nx) float32, the surface values
+    shade: np.ndarray    # (ny, nx) float32, what the colours encode (log-scaled if asked)
+    f_min: float | None  # lowest value of a listed minimum; None if unbounded
+    log: bool
+
+    @cached_property
+    def encoded(self) -> dict:
+        """x, y and shade in plotly.js's base64 form, encoded once per grid."""
+        return {"x": _b64(self.x), "y": _b64(self.y), "z": _b64(self.shade)}
+
+    def shade_of(self, values: np.ndarray) -> np.ndarray:
+        return shade_transform(values, self.f_min if self.f_min is not None else float(self.z.min()),
+                               float(self.z.max()), self.log)
+
+
+def shade_transform(z, z_lo: float, z_hi: float, log: bool):
+    """Values to colour scale: log10(1 + (z - z_lo)/s) opens up a deep valley."""
+    z = np.asarray(z, dtype=float)
+    if not log:
+        return z
+    s = max(z_hi - z_lo, 1e-12) * 1e-4
+    return np.log10(1.0 + np.maximum(z - z_lo, 0.0) / s)
+
+
+def surface_grid(surface, n: int = 120) -> Grid:
+    """Sample ``surface`` on its window: ``n`` points along the longer side."""
+    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
+    ratio = (y1 - y0) / (x1 - x0)
+    nx, ny = (n, max(int(n * ratio), 40)) if ratio <= 1 else (max(int(n / ratio), 40), n)
+    x, y = np.linspace(x0, x1, nx), np.linspace(y0, y1, ny)
+    z = surface.value(np.stack(np.meshgrid(x, y), axis=-1))
+    f_min = min((float(surface.value(m)) for m in surface.minima), default=None)
+    lo = f_min if f_min is not None else float(z.min())
+    shade = shade_transform(z, lo, float(z.max()), surface.log_color)
+    return Grid(x.astype(np.float32), y.astype(np.float32), z.astype(np.float32),
+                shade.astype(np.float32), f_min, surface.log_color)
+
+
+@dataclass(frozen=True)
+class Path:
+    """One optimizer's trajectory, ready to draw."""
+
+    name: str
+    label: str                 # legend text, e.g. "SGD  η=0.95"
+    points: np.ndarray         # (steps + 1, 2), NaN after divergence
+    diverged_at: int           # -1 if never
+
+    @property
+    def color(self) -> str:
+        return color(self.name)
+
+    @property
+    def finite(self) -> np.ndarray:
+        return self.points if self.diverged_at < 0 else self.points[: self.diverged_at]
+
+
+def frame_steps(steps: int, max_frames: int = MAX_FRAMES) -> np.ndarray:
+    """Which steps get an animation frame: all of them, or ~100 evenly spaced."""
+    return np.unique(np.round(np.linspace(0, steps, min(steps, max_frames) + 1)).astype(int))
+
+
+def _b64(a: np.ndarray) -> dict:
+    """An array in plotly.js's typed-array form (what Plotly itself would send)."""
+    a = np.ascontiguousarray(a)
+    out = {"dtype": {"float32": "f4", "int32": "i4"}[a.dtype.name],
+           "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
+    if a.ndim > 1:
+        out["shape"] = ", ".join(map(str, a.shape))
+    return out
+
+
+def _f32(a) -> dict:
+    return _b64(np.asarray(a, dtype=np.float32))
+
+
+# --- traces -----------------------------------------------------------------
+
+def contour_trace(grid: Grid, xaxis: str = "x", yaxis: str = "y", ncontours: int = 28) -> dict:
+    return dict(type="contour", **grid.encoded, xaxis=xaxis, yaxis=yaxis,
+                colorscale=CONTOUR_SCALE, showscale=False, ncontours=ncontours,
+                contours=dict(coloring="fill", showlines=True),
+                line=dict(color="rgba(255,255,255,0.55)", width=0.6),
+                hoverinfo="skip")
+
+
+def click_grid_trace(surface, n: int = 41) -> dict:
+    """Invisible points that turn a click anywhere on the plot into a selection.
+
+    Streamlit reports selections, not clicks, and contours are not selectable.
+    ``hoverinfo="none"`` (not "skip") keeps the points clickable.
+    """
+    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
+    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    hidden = dict(marker=dict(opacity=0))
+    return dict(type="scatter", mode="markers", x=_f32(gx.ravel()), y=_f32(gy.ravel()),
+                marker=dict(size=14, opacity=0, color="#000"), selected=hidden, unselected=hidden,
+                hoverinfo="none", showlegend=False, name="click to start here")
+
+
+def _ghost(path: Path, xaxis="x", yaxis="y") -> dict:
+    """The whole path, faint and at full resolution: it also carries the hover,
+    since here a point's index is its step."""
+    pts = path.finite
+    return dict(type="scatter", mode="lines", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), xaxis=xaxis,
+                yaxis=yaxis, line=dict(color=path.color, width=1.5), opacity=0.35,
+                showlegend=False, name=path.label,
+                hovertemplate=f"<b>{path.label}</b><br>step %{{pointNumber}}<br>"
+                              "x=%{x:.4g}, y=%{y:.4g}<extra></extra>")
+
+
+def _trail_xy(path: Path, upto: int, idx: np.ndarray) -> dict:
+    """What changes in a trail from frame to frame: its points up to step ``upto``."""
+    keep = idx[idx <= min(upto, path.finite.shape[0] - 1)]
+    pts = path.points[keep]
+    return dict(x=_f32(pts[:, 0]), y=_f32(pts[:, 1]))
+
+
+def _head_xy(path: Path, upto: int) -> dict:
+    p = path.points[min(upto, path.finite.shape[0] - 1)]
+    return dict(x=[float(p[0])], y=[float(p[1])])
+
+
+def _trail(path: Path, upto: int, idx: np.ndarray, markers: bool, xaxis="x", yaxis="y",
+           legend: bool = True) -> dict:
+    """The path drawn solid up to step ``upto`` (through the frame steps)."""
+    return dict(type="scatter", mode="lines+markers" if markers else "lines",
+                **_trail_xy(path, upto, idx), xaxis=xaxis, yaxis=yaxis,
+                name=path.label, legendgroup=path.name, showlegend=legend,
+                line=dict(color=path.color, width=3), marker=dict(size=6, color=path.color),
+                hoverinfo="skip")
+
+
+def _head(path: Path, upto: int, xaxis="x", yaxis="y") -> dict:
+    return dict(type="scatter", mode="markers", **_head_xy(path, upto), xaxis=xaxis,
+                yaxis=yaxis, legendgroup=path.name, showlegend=False, hoverinfo="skip",
+                marker=dict(size=15, color=path.color, line=dict(color="#ffffff", width=2.5),
+                            symbol="circle"))
+
+
+def _frames(paths: list[Path], idx: np.ndarray, traces: list[int]) -> list[dict]:
+    """One frame per step in ``idx``; only the moving coordinates, styling stays put."""
+    return [dict(name=str(int(k)), traces=traces,
+                 data=[_trail_xy(p, k, idx) for p in paths] + [_head_xy(p, k) for p in paths])
+            for k in idx]
+
+
+def _markers(surface, start, paths, xaxis="x", yaxis="y", legend=True) -> list[dict]:
+    out = [dict(type="scatter", mode="markers", x=[float(start[0])], y=[float(start[1])],
+                xaxis=xaxis, yaxis=yaxis, name="start", showlegend=legend, legendgroup="start",
+                marker=dict(size=13, color="#ffffff", symbol="circle",
+                            line=dict(color=START_COLOR, width=3)),
+                hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>")]
+    if surface.minima:
+        mx, my = zip(*surface.minima)
+        out.append(dict(type="scatter", mode="markers", x=list(mx), y=list(my), xaxis=xaxis,
+                        yaxis=yaxis, name="global minimum", showlegend=legend, legendgroup="min",
+                        marker=dict(size=20, color=MINIMUM_COLOR, symbol="star",
+                                    line=dict(color="#5c4500", width=1.5)),
+                        hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>"))
+    for p in paths:
+        if p.diverged_at > 0:
+            q = p.points[p.diverged_at - 1]
+            out.append(dict(type="scatter", mode="markers+text", x=[float(q[0])], y=[float(q[1])],
+                            xaxis=xaxis, yaxis=yaxis, showlegend=False, hoverinfo="skip",
+                            marker=dict(size=16, symbol="x", color=p.color,
+                                        line=dict(color="#ffffff", width=1.5)),
+                            text=[divergence_note(surface, p, short=True)],
+                            textposition="top center",
+                            textfont=dict(color=p.color, size=14)))
+    return out
+
+
+def divergence_note(surface, path: Path, short: bool = False) -> str:
+    """The words for a path that blew up (or, on an unbounded surface, ran away)."""
+    what = "left the plot" if not surface.minima else "diverged"
+    if short:
+        return f"{what} at step {path.diverged_at}"
+    tail = (" (the surface has no minimum: the loss falls without bound)" if not surface.minima
+            else "; try a smaller learning rate")
+    return f"{path.label} {what} at step {path.diverged_at}{tail}."
+
+
+def _axes(surface, height: int) -> dict:
+    axis = dict(showgrid=False, zeroline=False, ticks="outside", linecolor="#9aa5b1",
+                mirror=True, title_font=dict(size=16))
+    return dict(
+        xaxis=dict(axis, range=list(surface.x_range), title=dict(text="x"), constrain="domain"),
+        yaxis=dict(axis, range=list(surface.y_range), title=dict(text="y"), scaleanchor="x",
+                   scaleratio=1, constrain="domain"),
+        height=height,
+    )
+
+
+def _base_layout(height: int) -> dict:
+    return dict(font=FONT, paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height,
+                margin=dict(l=60, r=20, t=50, b=110), hovermode="closest",
+                clickmode="event+select", dragmode="zoom",
+                legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom",
+                            font=dict(size=15), bgcolor="rgba(255,255,255,0.8)"),
+                hoverlabel=dict(font=dict(size=14)), uirevision="keep")
+
+
+def _animation(idx: np.ndarray, y: float = -0.09) -> dict:
+    """Play / Pause buttons and a step slider driving the frames named by step."""
+    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
+             "transition": {"duration": 0}}
+    play = {"frame": {"duration": 70, "redraw": False}, "fromcurrent": False,
+            "transition": {"duration": 0}, "mode": "immediate"}
+    return dict(
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=y, xanchor="left",
+                          yanchor="top", pad=dict(t=0, r=10), showactive=False,
+                          font=dict(size=15),
+                          buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
+                                   dict(label="❚❚ Pause", method="animate",
+                                        args=[[None], still])])],
+        sliders=[dict(active=len(idx) - 1, x=0.2, len=0.8, y=y + 0.02, yanchor="top",
+                      pad=dict(t=0, b=0), currentvalue=dict(prefix="step ", font=dict(size=15)),
+                      font=dict(size=12), transition=dict(duration=0),
+                      steps=[dict(label=str(int(k)), method="animate",
+                                  args=[[str(int(k))], still]) for k in idx])],
+    )
+
+
+class PlainFigure(go.Figure):
+    """A ``go.Figure`` made from trusted plain dicts, skipping validation and copies.
+
+    ``to_dict()`` (what Streamlit and ``plotly.io`` serialise) returns the
+    dicts as built, frames included; ``data`` and ``layout`` are also loaded
+    unvalidated for anyone who inspects them.  ``frames`` is not: read them
+    from ``to_dict()``.  Treat the figure as immutable.
+    """
+
+    def __init__(self, data: list[dict], layout: dict, frames: list[dict] | None = None):
+        super().__init__(data=data, layout=layout, _validate=False)
+        self._plain = {"data": data, "layout": layout}
+        if frames:
+            self._plain["frames"] = frames
+
+    def to_dict(self) -> dict:
+        return {**self._plain}
+
+
+def _fast(data: list[dict], layout: dict, frames: list[dict] | None = None) -> go.Figure:
+    return PlainFigure(data, layout, frames)
+
+
+# --- figures ----------------------------------------------------------------
+
+def contour_figure(surface, grid: Grid, paths: list[Path], start, *, height: int = 620,
+                   clickable: bool = True, animate: bool = True) -> go.Figure:
+    """Every path overlaid on the surface's contour, with Play/Pause and a step slider."""
+    steps = max((p.points.shape[0] - 1 for p in paths), default=0)
+    idx = frame_steps(steps)
+    markers = steps <= 60
+    data = [contour_trace(grid)]
+    if clickable:
+        data.append(click_grid_trace(surface))
+    data += [_ghost(p) for p in paths]
+    first_anim = len(data)
+    data += [_trail(p, steps, idx, markers) for p in paths]
+    data += [_head(p, steps) for p in paths]
+    data += _markers(surface, start, paths)
+    layout = {**_base_layout(height), **_axes(surface, height)}
+    frames = None
+    if animate and steps > 0 and paths:
+        layout.update(_animation(idx))
+        frames = _frames(paths, idx, list(range(first_anim, first_anim + 2 * len(paths))))
+    else:
+        layout["margin"] = dict(l=60, r=20, t=50, b=60)
+    return _fast(data, layout, frames)
+
+
+def loss_figure(surface, grid: Grid, paths: list[Path], *, height: int = 300) -> go.Figure:
+    """Loss per step; on a log axis as the gap to the minimum where there is one."""
+    gap = grid.f_min is not None
+    data = []
+    for p in paths:
+        losses = surface.value(p.finite)
+        y = losses - grid.f_min if gap else losses
+        if gap:
+            y = np.maximum(y, 1e-16)  # a path that lands exactly on the minimum
+        data.append(dict(type="scatter", mode="lines", x=_b64(np.arange(len(y), dtype=np.int32)),
+                         y=_f32(y), name=p.label, line=dict(color=p.color, width=2.5),
+                         hovertemplate=f"<b>{p.label}</b><br>step %{{x}}<br>%{{y:.4g}}<extra></extra>"))
+    ytitle = "f − f*  (log scale)" if gap else "f"
+    axis = dict(showgrid=True, gridcolor="#e4e7eb", zeroline=False, linecolor="#9aa5b1",
+                mirror=True, ticks="outside")
+    layout = dict(font=dict(FONT, size=14), paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height,
+                  margin=dict(l=70, r=15, t=40, b=50), showlegend=False, hovermode="closest",
+                  title=dict(text="Loss per step", font=dict(size=16), x=0, xanchor="left"),
+                  xaxis=dict(axis, title=dict(text="step")),
+                  yaxis=dict(axis, title=dict(text=ytitle), type="log" if gap else "linear",
+                             exponentformat="power"))
+    return _fast(data, layout)
+
+
+def panels_figure(surface, grid: Grid, paths: list[Path], start, *, cols: int = 2,
+                  height_per_row: int = 380) -> go.Figure:
+    """One panel per path, identical axes, animated together."""
+    n = len(paths)
+    rows = -(-n // cols)
+    gap_x, gap_y = 0.06, 0.12
+    w, h = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
+    steps = max((p.points.shape[0] - 1 for p in paths), default=0)
+    idx = frame_steps(steps)
+    markers = steps <= 60
+    data, anim_trail, anim_head, frames_data = [], [], [], []
+    layout = _base_layout(height_per_row * rows + 90)
+    layout["showlegend"] = False
+    layout["annotations"] = []
+    for i, p in enumerate(paths):
+        r, c = divmod(i, cols)
+        ax = "" if i == 0 else str(i + 1)
+        xa, ya = f"x{ax}", f"y{ax}"
+        x0 = c * (w + gap_x)
+        y1 = 1 - r * (h + gap_y)
+        y0 = max(y1 - h, 0.0)  # float rounding can dip just below 0
+        axis = dict(showgrid=False, zeroline=False, linecolor="#9aa5b1", mirror=True, ticks="outside")
+        layout[f"xaxis{ax}"] = dict(axis, domain=[x0, x0 + w], range=list(surface.x_range),
+                                    anchor=ya, constrain="domain", matches=None if i == 0 else "x")
+        layout[f"yaxis{ax}"] = dict(axis, domain=[y0, y1], range=list(surface.y_range),
+                                    anchor=xa, scaleanchor=xa, scaleratio=1, constrain="domain",
+                                    matches=None if i == 0 else "y")
+        layout["annotations"].append(dict(text=f"<b>{p.label}</b>", x=x0, y=y1, xref="paper",
+                                          yref="paper", xanchor="left", yanchor="bottom",
+                                          showarrow=False, font=dict(size=17, color=p.color)))
+        data += [contour_trace(grid, xa, ya, ncontours=22), _ghost(p, xa, ya)]
+        anim_trail.append(len(data))
+        data.append(_trail(p, steps, idx, markers, xa, ya, legend=False))
+        anim_head.append(len(data))
+        data.append(_head(p, steps, xa, ya))
+        data += _markers(surface, start, [p], xa, ya, legend=False)
+    frames = None
+    if steps > 0:
+        layout.update(_animation(idx, y=-0.06))
+        layout["margin"] = dict(l=50, r=20, t=40, b=110)
+        frames = _frames(paths, idx, anim_trail + anim_head)
+    return _fast(data, layout, frames)
+
+
+def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: int = 680) -> go.Figure:
+    """The surface in 3D with each path lifted onto it (heights as coloured)."""
+    z_label = "log-scaled f" if grid.log else "f"
+    lift = 0.01 * float(grid.shade.max() - grid.shade.min())
+    data = [dict(type="surface", **grid.encoded, colorscale=CONTOUR_SCALE,
+                 showscale=False, opacity=0.95, hoverinfo="skip",
+                 contours=dict(z=dict(show=True, usecolormap=False, color="rgba(80,100,120,0.35)",
+                                      width=1)))]
+    for p in paths:
+        pts = p.finite
+        h = grid.shade_of(surface.value(pts)) + lift
+        data.append(dict(type="scatter3d", mode="lines+markers", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]),
+                         z=_f32(h), name=p.label, line=dict(color=p.color, width=7),
+                         marker=dict(size=3, color=p.color),
+                         hovertemplate=f"<b>{p.label}</b><br>x=%{{x:.4g}}, y=%{{y:.4g}}<extra></extra>"))
+    s0 = grid.shade_of(surface.value(np.asarray(start, float))) + lift
+    data.append(dict(type="scatter3d", mode="markers", x=[float(start[0])], y=[float(start[1])],
+                     z=[float(s0)], name="start", marker=dict(size=7, color="#ffffff",
+                                                            line=dict(color=START_COLOR, width=4))))
+    if surface.minima:
+        mx, my = zip(*surface.minima)
+        mz = grid.shade_of(surface.value(np.array(surface.minima))) + lift
+        data.append(dict(type="scatter3d", mode="markers", x=list(mx), y=list(my), z=_f32(mz),
+                         name="global minimum", marker=dict(size=8, color=MINIMUM_COLOR,
+                                                            symbol="diamond")))
+    axis = dict(backgroundcolor=PAPER, gridcolor="#d9dee4", showspikes=False)
+    layout = dict(font=FONT, paper_bgcolor=PAPER, height=height, margin=dict(l=0, r=0, t=40, b=0),
+                  legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"), uirevision="keep",
+                  scene=dict(xaxis=dict(axis, title=dict(text="x"), range=list(surface.x_range)),
+                             yaxis=dict(axis, title=dict(text="y"), range=list(surface.y_range)),
+                             zaxis=dict(axis, title=dict(text=z_label)),
+                             aspectmode="manual", aspectratio=dict(x=1.3, y=1.3, z=0.7),
+                             camera=dict(eye=dict(x=-1.5, y=-1.6, z=1.1))))
+    return _fast(data, layout)
+
+
+def standalone_html(fig: go.Figure) -> str:
+    """The figure as a self-contained HTML page (plotly.js inlined, explicit template)."""
+    import plotly.io as pio
+
+    out = go.Figure(fig.to_dict())
+    out.update_layout(template=pio.templates["plotly_white"])
+    return out.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False})

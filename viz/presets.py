@@ -1,0 +1,49 @@
+"""The lessons, one click each: named Views that make a point on their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .state import Run, View
+
+
+@dataclass(frozen=True)
+class Preset:
+    key: str
+    title: str
+    blurb: str
+    view: View
+
+
+ZIGZAG = View("bowl", (Run.of("sgd", lr=0.95), Run.of("adam", lr=0.3)), (-7.0, 2.0), 30)
+TEXTBOOK = View("bowl", (Run.of("sgd", lr=0.95), Run.of("momentum", lr=0.1),
+                         Run.of("adagrad", lr=1.5), Run.of("adam", lr=0.3)), (-7.0, 2.0), 29)
+
+PRESETS = (
+    Preset("zigzag", "Zigzag vs glide",
+           "SGD bounces across the steep direction of the stretched bowl; Adam heads for the minimum.",
+           ZIGZAG),
+    Preset("textbook", "Textbook 2x2",
+           "SGD, Momentum, AdaGrad and Adam on x²/20 + y² from (-7, 2): the classic comparison figure.",
+           TEXTBOOK),
+    Preset("saddle", "Escaping a saddle",
+           "Started just off the ridge, plain gradient descent crawls toward the saddle point; "
+           "momentum and adaptive steps leave it quickly.",
+           View("saddle", (Run.of("sgd", lr=0.05), Run.of("momentum", lr=0.05),
+                           Run.of("rmsprop", lr=0.05), Run.of("adam", lr=0.05)), (-1.8, 0.01), 60)),
+    Preset("banana", "Rosenbrock's banana valley",
+           "Getting into the curved valley is quick; following its flat floor to (1, 1) is the hard part.",
+           View("rosenbrock", (Run.of("sgd", lr=0.002), Run.of("momentum", lr=0.001),
+                               Run.of("rmsprop", lr=0.05), Run.of("adam", lr=0.1)), (-1.2, 1.0), 300)),
+    Preset("local", "Stuck in a local minimum",
+           "On Rastrigin's egg-crate every dip is a trap. Small steps settle in the nearest one; "
+           "bolder ones hop a ridge or two, but none finds the global minimum at (0, 0).",
+           View("rastrigin", (Run.of("sgd", lr=0.002), Run.of("momentum", lr=0.005),
+                              Run.of("rmsprop", lr=0.1), Run.of("adam", lr=0.05)), (3.2, 2.4), 150)),
+    Preset("diverge", "Learning rate too large",
+           "The bowl's steep direction has curvature 2, so SGD diverges once lr passes 2/2 = 1.",
+           View("bowl", (Run.of("sgd", lr=1.1), Run.of("momentum", lr=0.1), Run.of("adam", lr=0.3)),
+                (-7.0, 2.0), 60)),
+)
+
+BY_KEY = {p.key: p for p in PRESETS}

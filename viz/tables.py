@@ -1,0 +1,91 @@
+"""Numbers about paths, for the summary table, the CSV export and the click mapping."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+from .figures import Path
+
+
+def _fmt(x: float) -> str:
+    if not np.isfinite(x):
+        return "—"
+    return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
+
+
+def tolerance(surface) -> float:
+    """'Close to a minimum' means within 1% of the window's larger side."""
+    return 0.01 * max(np.ptp(surface.x_range), np.ptp(surface.y_range))
+
+
+def summary(surface, paths: list[Path]) -> list[dict[str, Any]]:
+    """One row per path: final loss, distance to the nearest minimum, steps to get close, divergence."""
+    tol = tolerance(surface)
+    rows = []
+    for p in paths:
+        pts = p.finite
+        last = pts[-1]
+        row = {"optimizer": p.label, "final loss": float(surface.value(last)),
+               "diverged at": p.diverged_at if p.diverged_at >= 0 else None}
+        if surface.minima:
+            mins = np.asarray(surface.minima)
+            dist = np.linalg.norm(pts[:, None, :] - mins[None, :, :], axis=-1).min(axis=1)
+            close = np.nonzero(dist <= tol)[0]
+            row["distance to minimum"] = float(dist[-1])
+            row["steps to within tol"] = int(close[0]) if close.size else None
+        rows.append(row)
+    return rows
+
+
+def summary_markdown(surface, paths: list[Path]) -> str:
+    rows = summary(surface, paths)
+    tol = _fmt(tolerance(surface))
+    head = ["Optimizer", "Final loss"]
+    if surface.minima:
+        head += ["Distance to nearest minimum", f"Steps to within {tol}"]
+    head += ["Diverged at" if surface.minima else "Left the plot at"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [r["optimizer"], _fmt(r["final loss"])]
+        if surface.minima:
+            s = r["steps to within tol"]
+            cells += [_fmt(r["distance to minimum"]), "not reached" if s is None else str(s)]
+        cells.append("—" if r["diverged at"] is None else f"step {r['diverged at']}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def paths_csv(surface, paths: list[Path]) -> str:
+    """step, optimizer, x, y, loss: one line per point (diverged points omitted)."""
+    out = io.StringIO()
+    out.write("step,optimizer,x,y,loss\n")
+    for p in paths:
+        pts = p.finite
+        losses = surface.value(pts)
+        for i, ((x, y), f) in enumerate(zip(pts.tolist(), losses.tolist())):
+            out.write(f"{i},{p.name},{x!r},{y!r},{f!r}\n")
+    return out.getvalue()
+
+
+def start_from_selection(selection: Any, surface) -> tuple[float, float] | None:
+    """The start a click on the plot asks for, or None if the selection holds no point.
+
+    Streamlit hands over ``{"selection": {"points": [{"x": .., "y": ..}, ..]}}``
+    (box or lasso selections list their points too).  Take the last point,
+    round it to a readable precision and keep it inside the window.
+    """
+    try:
+        points = selection["selection"]["points"]
+        x, y = float(points[-1]["x"]), float(points[-1]["y"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    if not (np.isfinite(x) and np.isfinite(y)):
+        return None
+    span = max(np.ptp(surface.x_range), np.ptp(surface.y_range))
+    digits = max(0, int(-np.floor(np.log10(span / 1000))))
+    x = round(min(max(x, surface.x_range[0]), surface.x_range[1]), digits)
+    y = round(min(max(y, surface.y_range[0]), surface.y_range[1]), digits)
+    return (x, y)

@@ -1,0 +1,46 @@
+"""Default learning rates per surface, found by running the optimizers themselves.
+
+A learning rate that is instructive on the stretched bowl is useless on
+Rosenbrock, and a table of (surface, optimizer) rates would need a new row for
+every addition.  Instead the default is searched: run the optimizer from the
+surface's start for each rate on a coarse log grid and keep the one whose path
+gets lowest fastest (mean log loss over the run) without leaving the plot
+window.  On a surface with no minimum (a saddle) "lowest" means "escapes
+furthest while still on the plot".  Cached: each pair is searched once per
+process.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+import optimizers
+import surfaces
+
+SEARCH = tuple(float(f"{m}e{e}") for e in range(-4, 2) for m in (1, 2, 5))  # 1e-4 .. 50
+SEARCH_STEPS = 100
+
+
+@lru_cache(maxsize=None)
+def tuned_lr(surface: str, optimizer: str) -> float:
+    s = surfaces.get(surface)
+    knob = next(k for k in optimizers.spec(optimizer).knobs if k.name == "lr")
+    lo, hi = np.array([s.x_range[0], s.y_range[0]]), np.array([s.x_range[1], s.y_range[1]])
+    f_min = min((float(s.value(m)) for m in s.minima), default=None)
+    best, best_score = None, np.inf
+    for lr in SEARCH:
+        if not knob.lo <= lr <= knob.hi:
+            continue
+        tr = optimizers.run(optimizers.get(optimizer, lr=lr), s, s.start, SEARCH_STEPS)
+        pts = tr.points
+        if not (np.isfinite(pts).all() and ((pts >= lo) & (pts <= hi)).all()):
+            continue
+        if f_min is None:
+            score = float(tr.losses[-1])
+        else:
+            score = float(np.mean(np.log10(tr.losses - f_min + 1e-12)))
+        if score < best_score:
+            best, best_score = lr, score
+    return best if best is not None else optimizers.spec(optimizer).defaults["lr"]
