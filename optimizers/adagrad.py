@@ -61,4 +61,8 @@ ADAGRAD = Spec(
          "squared gradients so far. Steep directions are tamed and shallow ones sped up, "
          "but the sum only grows, so every step gets smaller until the path stalls.",
     torch="torch.optim.Adagrad(params, lr, lr_decay, weight_decay, initial_accumulator_value, eps)",
+    textbook=r"h \leftarrow h + \frac{\partial L}{\partial W} \odot \frac{\partial L}{\partial W}, \qquad "
+             r"W \leftarrow W - \eta\, \frac{1}{\sqrt{h}}\, \frac{\partial L}{\partial W}",
+    textbook_note="The same rule with h = G. The notes' code adds 1e-7 inside the square root; "
+                  "torch adds ε outside it, as the paper does.",
 )

@@ -58,6 +58,8 @@ class Spec:
     fixes: str                     # "direction", "step size", "both" or "neither"
     idea: str                      # plain sentences for the classroom
     torch: str                     # the torch.optim call this reproduces
+    textbook: str = ""             # the lecture notes' form of the rule (LaTeX), if they give one
+    textbook_note: str = ""        # how that form relates to the one implemented
 
     @property
     def defaults(self) -> dict[str, Any]:

@@ -83,4 +83,6 @@ RMSPROP = Spec(
          "moving average of its recent squares. Steep and shallow directions move at "
          "similar speeds, and the steps no longer die out.",
     torch="torch.optim.RMSprop(params, lr, alpha, eps, weight_decay, momentum, centered)",
+    textbook=r"h \leftarrow \rho h + (1-\rho)\, g \odot g, \qquad W \leftarrow W - \eta\, \frac{g}{\sqrt{h} + \varepsilon}",
+    textbook_note="The same rule: the notes' decay_rate ρ is torch's α (0.99 in both).",
 )

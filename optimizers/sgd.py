@@ -94,6 +94,8 @@ SGD = Spec(
          "Where the valley is much steeper across than along, the steep direction "
          "dominates: the path zigzags across the valley and crawls along it.",
     torch="torch.optim.SGD(params, lr, weight_decay=weight_decay)",
+    textbook=r"W \leftarrow W - \eta\, \frac{\partial L}{\partial W}",
+    textbook_note="The same rule: W is θ and ∂L/∂W is g.",
 )
 
 MOMENTUM = Spec(
@@ -107,6 +109,8 @@ MOMENTUM = Spec(
          "Zigzags across the valley cancel out while the push along it adds up, "
          "so the direction straightens and speed builds, at the price of overshooting.",
     torch="torch.optim.SGD(params, lr, momentum=momentum, dampening=dampening)",
+    textbook=r"v \leftarrow \alpha v - \eta\, \frac{\partial L}{\partial W}, \qquad W \leftarrow W + v",
+    textbook_note="The same path: the notes' velocity is v = −η·b and their α is μ (with τ = 0).",
 )
 
 NESTEROV = Spec(
@@ -117,4 +121,8 @@ NESTEROV = Spec(
     idea="Momentum that looks ahead: it corrects with the gradient where the momentum "
          "is about to carry it, so it brakes before overshooting and settles sooner.",
     torch="torch.optim.SGD(params, lr, momentum=momentum, nesterov=True)",
+    textbook=r"v \leftarrow \alpha v - \eta\, \nabla L(W + \alpha v), \qquad W \leftarrow W + v",
+    textbook_note="The notes evaluate the gradient at the look-ahead point W + αv. torch rewrites the "
+                  "rule in terms of that look-ahead point, so it needs only the gradient where it is; "
+                  "the points it visits are the look-ahead points of the notes' form.",
 )

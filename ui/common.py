@@ -239,6 +239,7 @@ def sidebar(prefix: str, default: View, *, min_runs: int = 1, max_runs: int = st
     """All the controls of a page, in the sidebar. Returns the View they show."""
     first_visit(prefix, default)
     ss = st.session_state
+    st.markdown("<style>.block-container{padding-top:2.5rem}</style>", unsafe_allow_html=True)
     with st.sidebar:
         st.markdown("**Lessons** (one click each)")
         cols = st.columns(2)

@@ -32,6 +32,8 @@ CONTOUR_SCALE = [[0.0, "#8fa7bf"], [0.25, "#b9c9d9"], [0.6, "#e2e9f0"], [1.0, "#
 # One fixed colour per optimizer, by registry position, the same on every page.
 PALETTE = ("#d62728", "#1f5fbf", "#17a2b8", "#2ca02c", "#8c564b", "#e377c2",
            "#7b3fbf", "#a3a31f", "#ff7f0e", "#393b79", "#c49a00")
+# The 3D surface needs more contrast than a backdrop for paths: shading carries the shape.
+SURFACE_SCALE = [[0.0, "#2f4f6f"], [0.35, "#6f8fae"], [0.7, "#b7c9da"], [1.0, "#eef3f7"]]
 START_COLOR = "#111111"
 MINIMUM_COLOR = "#f2b600"
 
@@ -261,8 +263,9 @@ def _animation(idx: np.ndarray, y: float = -0.09) -> dict:
                           buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                    dict(label="❚❚ Pause", method="animate",
                                         args=[[None], still])])],
-        sliders=[dict(active=len(idx) - 1, x=0.2, len=0.8, y=y + 0.02, yanchor="top",
-                      pad=dict(t=0, b=0), currentvalue=dict(prefix="step ", font=dict(size=15)),
+        sliders=[dict(active=len(idx) - 1, x=0.24, len=0.76, y=y + 0.02, yanchor="top",
+                      pad=dict(t=0, b=0),
+                      currentvalue=dict(prefix="step ", xanchor="right", font=dict(size=15)),
                       font=dict(size=12), transition=dict(duration=0),
                       steps=[dict(label=str(int(k)), method="animate",
                                   args=[[str(int(k))], still]) for k in idx])],
@@ -294,9 +297,16 @@ def _fast(data: list[dict], layout: dict, frames: list[dict] | None = None) -> g
 
 # --- figures ----------------------------------------------------------------
 
-def contour_figure(surface, grid: Grid, paths: list[Path], start, *, height: int = 620,
+def contour_height(surface, width: int = 900, extra: int = 170) -> int:
+    """A height that fits the window at equal aspect in a plot about ``width`` px wide."""
+    ratio = np.ptp(surface.y_range) / np.ptp(surface.x_range)
+    return int(min(max(width * ratio + extra, 430), 860))
+
+
+def contour_figure(surface, grid: Grid, paths: list[Path], start, *, height: int | None = None,
                    clickable: bool = True, animate: bool = True) -> go.Figure:
     """Every path overlaid on the surface's contour, with Play/Pause and a step slider."""
+    height = height or contour_height(surface)
     steps = max((p.points.shape[0] - 1 for p in paths), default=0)
     idx = frame_steps(steps)
     markers = steps <= 60
@@ -338,7 +348,7 @@ def loss_figure(surface, grid: Grid, paths: list[Path], *, height: int = 300) ->
                   title=dict(text="Loss per step", font=dict(size=16), x=0, xanchor="left"),
                   xaxis=dict(axis, title=dict(text="step")),
                   yaxis=dict(axis, title=dict(text=ytitle), type="log" if gap else "linear",
-                             exponentformat="power"))
+                             exponentformat="power", **({"dtick": 1} if gap else {})))
     return _fast(data, layout)
 
 
@@ -389,13 +399,19 @@ def panels_figure(surface, grid: Grid, paths: list[Path], start, *, cols: int = 
 def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: int = 680) -> go.Figure:
     """The surface in 3D with each path lifted onto it (heights as coloured)."""
     z_label = "log-scaled f" if grid.log else "f"
-    lift = 0.01 * float(grid.shade.max() - grid.shade.min())
-    data = [dict(type="surface", **grid.encoded, colorscale=CONTOUR_SCALE,
+    z_lo, z_hi = float(grid.shade.min()), float(grid.shade.max())
+    lift = 0.01 * (z_hi - z_lo)
+    data = [dict(type="surface", **grid.encoded, colorscale=SURFACE_SCALE,
                  showscale=False, opacity=0.95, hoverinfo="skip",
                  contours=dict(z=dict(show=True, usecolormap=False, color="rgba(80,100,120,0.35)",
                                       width=1)))]
+    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
     for p in paths:
-        pts = p.finite
+        pts = p.finite.copy()
+        # Only the part over the drawn surface: a path that ran off the window
+        # would otherwise stretch the height axis and flatten the surface.
+        outside = (pts[:, 0] < x0) | (pts[:, 0] > x1) | (pts[:, 1] < y0) | (pts[:, 1] > y1)
+        pts[outside] = np.nan
         h = grid.shade_of(surface.value(pts)) + lift
         data.append(dict(type="scatter3d", mode="lines+markers", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]),
                          z=_f32(h), name=p.label, line=dict(color=p.color, width=7),
@@ -416,7 +432,8 @@ def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: i
                   legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"), uirevision="keep",
                   scene=dict(xaxis=dict(axis, title=dict(text="x"), range=list(surface.x_range)),
                              yaxis=dict(axis, title=dict(text="y"), range=list(surface.y_range)),
-                             zaxis=dict(axis, title=dict(text=z_label)),
+                             zaxis=dict(axis, title=dict(text=z_label),
+                                        range=[z_lo - lift, z_hi + 3 * lift]),
                              aspectmode="manual", aspectratio=dict(x=1.3, y=1.3, z=0.7),
                              camera=dict(eye=dict(x=-1.5, y=-1.6, z=1.1))))
     return _fast(data, layout)

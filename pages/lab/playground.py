@@ -36,7 +36,8 @@ if not view.runs:
 paths = common.paths(view)
 main, side = st.columns([1.65, 1]) if not view.present else (st.container(), st.container())
 with main:
-    st.plotly_chart(contour(view.with_(present=False), 820 if view.present else 620),
+    height = figures.contour_height(s, 1500 if view.present else 900)
+    st.plotly_chart(contour(view.with_(present=False), height),
                     key=f"{P}.chart", on_select=lambda: common.on_plot_select(P),
                     selection_mode=("points",), theme=None, width="stretch",
                     config={"displaylogo": False, "scrollZoom": False})
@@ -46,5 +47,5 @@ with side:
     st.markdown(tables.summary_markdown(s, paths))
     common.notes(s, paths)
 if not view.present:
-    common.exports(P, view, contour(view.with_(present=False), 620),
+    common.exports(P, view, contour(view.with_(present=False), height),
                    lambda: tables.paths_csv(s, paths))

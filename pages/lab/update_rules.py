@@ -42,7 +42,15 @@ for name in optimizers.names():
         if button.button("Open in Playground", key=f"rules.{name}", on_click=open_demo, args=(name,),
                          width="stretch"):
             st.switch_page("pages/lab/playground.py")
-        st.latex(opt.latex)
+        rule, notes = st.columns(2) if spec.textbook else (st.container(), None)
+        with rule:
+            st.caption("As computed here (and by torch.optim)")
+            st.latex(opt.latex)
+        if notes is not None:
+            with notes:
+                st.caption("As in the lecture notes")
+                st.latex(spec.textbook)
+                st.markdown(spec.textbook_note)
         st.markdown(spec.idea)
         defaults = ", ".join(f"`{k}={v}`" for k, v in spec.defaults.items())
         st.caption(f"Same as `{spec.torch}`. Defaults: {defaults}.")
