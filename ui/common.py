@@ -286,9 +286,9 @@ def sidebar(prefix: str, default: View, *, min_runs: int = 1, max_runs: int = st
 def messages(prefix: str, problems: list[str]) -> None:
     """Warnings about the link (until the next preset) and about the current settings."""
     for w in st.session_state.get(_k(prefix, "warnings"), []):
-        st.warning(w, icon="🔗")
+        st.warning(w, icon=":material/link_off:")
     for p in problems:
-        st.warning(p, icon="⚠️")
+        st.warning(p, icon=":material/warning:")
 
 
 def presentation(prefix: str, on: bool) -> None:
@@ -330,7 +330,8 @@ def on_plot_select(prefix: str) -> None:
 def notes(surface, paths: list[figures.Path]) -> None:
     for p in paths:
         if p.diverged_at > 0:
-            st.info(figures.divergence_note(surface, p), icon="💥" if surface.minima else "↗️")
+            icon = ":material/bolt:" if surface.minima else ":material/call_made:"
+            st.info(figures.divergence_note(surface, p), icon=icon)
 
 
 def np_finite(a) -> bool:

@@ -36,7 +36,7 @@ if not view.runs:
 paths = common.paths(view)
 main, side = st.columns([1.65, 1]) if not view.present else (st.container(), st.container())
 with main:
-    height = figures.contour_height(s, 1500 if view.present else 900)
+    height = min(figures.contour_height(s, 1400), 780) if view.present else figures.contour_height(s)
     st.plotly_chart(contour(view.with_(present=False), height),
                     key=f"{P}.chart", on_select=lambda: common.on_plot_select(P),
                     selection_mode=("points",), theme=None, width="stretch",

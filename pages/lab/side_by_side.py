@@ -29,7 +29,7 @@ if len(view.runs) < 2:
     st.stop()
 
 paths = common.paths(view)
-st.plotly_chart(panels(view.with_(present=False), 430 if view.present else 360), key=f"{P}.chart",
+st.plotly_chart(panels(view.with_(present=False), 390 if view.present else 360), key=f"{P}.chart",
                 theme=None, width="stretch", config={"displaylogo": False})
 st.markdown(tables.summary_markdown(s, paths))
 common.notes(s, paths)

@@ -30,7 +30,7 @@ if not view.runs:
     st.stop()
 
 paths = common.paths(view)
-st.plotly_chart(scene(view.with_(present=False), 820 if view.present else 680), key=f"{P}.chart",
+st.plotly_chart(scene(view.with_(present=False), 780 if view.present else 680), key=f"{P}.chart",
                 theme=None, width="stretch", config={"displaylogo": False})
 st.markdown(tables.summary_markdown(s, paths))
 common.notes(s, paths)
