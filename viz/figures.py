@@ -207,15 +207,20 @@ def _markers(surface, start, paths, xaxis="x", yaxis="y", legend=True) -> list[d
                         marker=dict(size=20, color=MINIMUM_COLOR, symbol="star",
                                     line=dict(color="#5c4500", width=1.5)),
                         hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>"))
+    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
     for p in paths:
         if p.diverged_at > 0:
+            # The last finite point is usually far off the plot: mark where the
+            # path leaves the window instead, with the label pointing inwards.
             q = p.points[p.diverged_at - 1]
-            out.append(dict(type="scatter", mode="markers+text", x=[float(q[0])], y=[float(q[1])],
+            q = (min(max(float(q[0]), x0), x1), min(max(float(q[1]), y0), y1))
+            inward = "bottom center" if q[1] > (y0 + y1) / 2 else "top center"
+            out.append(dict(type="scatter", mode="markers+text", x=[q[0]], y=[q[1]],
                             xaxis=xaxis, yaxis=yaxis, showlegend=False, hoverinfo="skip",
                             marker=dict(size=16, symbol="x", color=p.color,
                                         line=dict(color="#ffffff", width=1.5)),
                             text=[divergence_note(surface, p, short=True)],
-                            textposition="top center",
+                            textposition=inward, cliponaxis=False,
                             textfont=dict(color=p.color, size=14)))
     return out
 

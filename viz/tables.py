@@ -45,8 +45,8 @@ def summary_markdown(surface, paths: list[Path]) -> str:
     tol = _fmt(tolerance(surface))
     head = ["Optimizer", "Final loss"]
     if surface.minima:
-        head += ["Distance to nearest minimum", f"Steps to within {tol}"]
-    head += ["Diverged at" if surface.minima else "Left the plot at"]
+        head += ["Distance to min.", f"Steps to ≤ {tol}"]
+    head += ["Diverged" if surface.minima else "Left the plot"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r["optimizer"], _fmt(r["final loss"])]
