@@ -82,7 +82,7 @@ def nesterov(lr=1e-3, momentum=0.9, weight_decay=0.0):
     return _heavy_ball(lr, momentum, 0.0, weight_decay, nesterov=True)
 
 
-LR = Knob("lr", "η", 1e-4, 10.0, scale="log", help="learning rate: how far each step goes")
+LR = Knob("lr", "η", 1e-6, 10.0, scale="log", help="learning rate: how far each step goes")
 MU = Knob("momentum", "μ", 0.0, 0.99, scale="memory", help="how much of the previous step is kept")
 WD = Knob("weight_decay", "λ", 0.0, 1.0, advanced=True, help="L2 pull towards the origin")
 

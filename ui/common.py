@@ -59,8 +59,8 @@ def fmt(x: float) -> str:
         return "0"
     if 1e-3 <= abs(x) < 1e4:
         return f"{x:.6g}"
-    m, e = f"{x:.6g}".split("e") if "e" in f"{x:.6g}" else (f"{x:.6g}", "0")
-    return f"{m}e{int(e)}"
+    mantissa, exponent = f"{x:.5e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
 
 
 # --- option lists for sliders ----------------------------------------------
@@ -141,9 +141,13 @@ def apply_view(prefix: str, view: View) -> None:
 
 
 def first_visit(prefix: str, default: View) -> None:
-    """On a session's first visit to a page, take the View from the link."""
+    """Give the widgets their values: from the link on a session's first visit,
+    from the page's last View when coming back (Streamlit drops the widget keys
+    of a page that is not shown)."""
     ss = st.session_state
     if ss.get(_k(prefix, "ready")):
+        if _k(prefix, "surface") not in ss and _k(prefix, "view") in ss:
+            apply_view(prefix, ss[_k(prefix, "view")])
         return
     params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
     view, warnings = state.decode(params, default)
@@ -186,6 +190,7 @@ def read_view(prefix: str) -> tuple[View, list[str]]:
     view = View(surface, tuple(runs), (float(ss[_k(prefix, "x0")]), float(ss[_k(prefix, "y0")])),
                 int(ss[_k(prefix, "steps")]), float(ss[_k(prefix, "noise")]),
                 int(ss[_k(prefix, "seed")]), bool(ss.get(_k(prefix, "present"), False)))
+    ss[_k(prefix, "view")] = view  # not a widget key: survives a visit to another page
     return view, problems
 
 
@@ -329,7 +334,7 @@ def on_plot_select(prefix: str) -> None:
 
 def notes(surface, paths: list[figures.Path]) -> None:
     for p in paths:
-        if p.diverged_at > 0:
+        if figures.stop_step(surface, p) > 0:
             icon = ":material/bolt:" if surface.minima else ":material/call_made:"
             st.info(figures.divergence_note(surface, p), icon=icon)
 

@@ -104,6 +104,23 @@ class Path:
         return self.points if self.diverged_at < 0 else self.points[: self.diverged_at]
 
 
+def stop_step(surface, path: Path) -> int:
+    """The step to report as the end of a path, -1 if none.
+
+    Where the surface has a minimum that is the step the path diverged.  On a
+    surface without one (a saddle) escaping is the lesson, not a failure: report
+    the first step the path is outside the plotted window.
+    """
+    if surface.minima:
+        return path.diverged_at
+    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
+    x, y = path.points[:, 0], path.points[:, 1]
+    with np.errstate(invalid="ignore"):
+        out = ~((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+    hits = np.flatnonzero(out)
+    return int(hits[0]) if hits.size else -1
+
+
 def frame_steps(steps: int, max_frames: int = MAX_FRAMES) -> np.ndarray:
     """Which steps get an animation frame: all of them, or ~100 evenly spaced."""
     return np.unique(np.round(np.linspace(0, steps, min(steps, max_frames) + 1)).astype(int))
@@ -209,10 +226,11 @@ def _markers(surface, start, paths, xaxis="x", yaxis="y", legend=True) -> list[d
                         hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>"))
     (x0, x1), (y0, y1) = surface.x_range, surface.y_range
     for p in paths:
-        if p.diverged_at > 0:
-            # The last finite point is usually far off the plot: mark where the
-            # path leaves the window instead, with the label pointing inwards.
-            q = p.points[p.diverged_at - 1]
+        step = stop_step(surface, p)
+        if step > 0:
+            # The last point before the end is often far off the plot: mark
+            # where the path leaves the window, with the label pointing inwards.
+            q = p.points[step - 1]
             q = (min(max(float(q[0]), x0), x1), min(max(float(q[1]), y0), y1))
             inward = "bottom center" if q[1] > (y0 + y1) / 2 else "top center"
             out.append(dict(type="scatter", mode="markers+text", x=[q[0]], y=[q[1]],
@@ -228,11 +246,12 @@ def _markers(surface, start, paths, xaxis="x", yaxis="y", legend=True) -> list[d
 def divergence_note(surface, path: Path, short: bool = False) -> str:
     """The words for a path that blew up (or, on an unbounded surface, ran away)."""
     what = "left the plot" if not surface.minima else "diverged"
+    step = stop_step(surface, path)
     if short:
-        return f"{what} at step {path.diverged_at}"
+        return f"{what} at step {step}"
     tail = (" (the surface has no minimum: the loss falls without bound)" if not surface.minima
             else "; try a smaller learning rate")
-    return f"{path.label} {what} at step {path.diverged_at}{tail}."
+    return f"{path.label} {what} at step {step}{tail}."
 
 
 def _axes(surface, height: int) -> dict:

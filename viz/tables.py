@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .figures import Path
+from .figures import Path, stop_step
 
 
 def _fmt(x: float) -> str:
@@ -22,14 +22,16 @@ def tolerance(surface) -> float:
 
 
 def summary(surface, paths: list[Path]) -> list[dict[str, Any]]:
-    """One row per path: final loss, distance to the nearest minimum, steps to get close, divergence."""
+    """One row per path: final loss, distance to the nearest minimum, steps to get close, and
+    where it diverged (or, on a surface without a minimum, left the plot)."""
     tol = tolerance(surface)
     rows = []
     for p in paths:
         pts = p.finite
         last = pts[-1]
+        step = stop_step(surface, p)
         row = {"optimizer": p.label, "final loss": float(surface.value(last)),
-               "diverged at": p.diverged_at if p.diverged_at >= 0 else None}
+               "diverged at": step if step >= 0 else None}
         if surface.minima:
             mins = np.asarray(surface.minima)
             dist = np.linalg.norm(pts[:, None, :] - mins[None, :, :], axis=-1).min(axis=1)

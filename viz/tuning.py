@@ -19,7 +19,7 @@ import numpy as np
 import optimizers
 import surfaces
 
-SEARCH = tuple(float(f"{m}e{e}") for e in range(-4, 2) for m in (1, 2, 5))  # 1e-4 .. 50
+SEARCH = tuple(float(f"{m}e{e}") for e in range(-6, 2) for m in (1, 2, 5))  # 1e-6 .. 50
 SEARCH_STEPS = 100
 
 
@@ -43,4 +43,5 @@ def tuned_lr(surface: str, optimizer: str) -> float:
             score = float(np.mean(np.log10(tr.losses - f_min + 1e-12)))
         if score < best_score:
             best, best_score = lr, score
-    return best if best is not None else optimizers.spec(optimizer).defaults["lr"]
+    # Nothing stayed on the plot: the smallest rate offered is the least bad.
+    return best if best is not None else max(knob.lo, SEARCH[0])
