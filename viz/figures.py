@@ -15,6 +15,8 @@ styling is explicit; ``standalone_html`` adds a real template for export.
 from __future__ import annotations
 
 import base64
+import struct
+import zlib
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -52,6 +54,7 @@ class Grid:
     shade: np.ndarray    # (ny, nx) float32, what the colours encode (log-scaled if asked)
     f_min: float | None  # lowest value of a listed minimum; None if unbounded
     log: bool
+    image: str = ""      # the filled contour as a PNG data URI (see backdrop_png)
 
     @cached_property
     def encoded(self) -> dict:
@@ -82,8 +85,49 @@ def surface_grid(surface, n: int = 120) -> Grid:
     f_min = min((float(surface.value(m)) for m in surface.minima), default=None)
     lo = f_min if f_min is not None else float(z.min())
     shade = shade_transform(z, lo, float(z.max()), surface.log_color)
+    # The backdrop is sampled afresh at pixel resolution, so band edges are crisp.
+    px = 6 * n
+    w, h = (px, max(int(px * ratio), 2)) if ratio <= 1 else (max(int(px / ratio), 2), px)
+    zz = surface.value(np.stack(np.meshgrid(np.linspace(x0, x1, w), np.linspace(y0, y1, h)), axis=-1))
+    sh = shade_transform(zz, lo, float(z.max()), surface.log_color)
+    image = "data:image/png;base64," + base64.b64encode(backdrop_png(sh, shade.min(), shade.max())).decode()
     return Grid(x.astype(np.float32), y.astype(np.float32), z.astype(np.float32),
-                shade.astype(np.float32), f_min, surface.log_color)
+                shade.astype(np.float32), f_min, surface.log_color, image)
+
+
+def backdrop_png(shade: np.ndarray, lo: float, hi: float, levels: int = 24) -> bytes:
+    """A filled contour plot as a PNG: colour bands plus a light line at each band edge.
+
+    Why an image and not a contour trace: plotly.js drops contour and heatmap
+    traces when animating with ``redraw: False`` (plotly.js#4491), and redrawing
+    every frame makes the animation stutter.  A layout image is not a trace, so
+    the animation leaves it alone.  Row 0 of ``shade`` is the bottom of the plot.
+    """
+    # Equal-area bands: edges at quantiles of the window's values, so the colour
+    # range is spent where the structure is, whatever the surface's scale.
+    shade = np.nan_to_num(shade, nan=hi, posinf=hi, neginf=lo)
+    edges = np.unique(np.quantile(shade, np.linspace(0, 1, levels + 1)[1:-1]))
+    band = np.searchsorted(edges, shade, side="right")
+    levels = len(edges) + 1
+    pos = np.array([p for p, _ in CONTOUR_SCALE])
+    rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for _, c in CONTOUR_SCALE], float)
+    mid = (np.arange(levels) + 0.5) / levels
+    palette = np.stack([np.interp(mid, pos, rgb[:, k]) for k in range(3)], axis=-1)
+    img = palette[band]
+    edge = np.zeros(band.shape, bool)
+    edge[:, 1:] |= band[:, 1:] != band[:, :-1]
+    edge[1:, :] |= band[1:, :] != band[:-1, :]
+    img[edge] = 0.45 * img[edge] + 0.55 * 255  # the white iso-lines of a contour plot
+    img = np.ascontiguousarray(img[::-1].round().astype(np.uint8))  # PNG rows run top down
+    h, w, _ = img.shape
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), img.reshape(h, 3 * w)], axis=1).tobytes()
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + tag + data
+                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
 
 
 @dataclass(frozen=True)
@@ -142,25 +186,29 @@ def _f32(a) -> dict:
 
 # --- traces -----------------------------------------------------------------
 
-def contour_trace(grid: Grid, xaxis: str = "x", yaxis: str = "y", ncontours: int = 28) -> dict:
-    return dict(type="contour", **grid.encoded, xaxis=xaxis, yaxis=yaxis,
-                colorscale=CONTOUR_SCALE, showscale=False, ncontours=ncontours,
-                contours=dict(coloring="fill", showlines=True),
-                line=dict(color="rgba(255,255,255,0.55)", width=0.6),
-                hoverinfo="skip")
+def backdrop(surface, grid: Grid, xref: str = "x", yref: str = "y") -> dict:
+    """The filled contour, as a layout image spanning the plot window."""
+    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
+    return dict(source=grid.image, xref=xref, yref=yref, x=x0, y=y1, sizex=x1 - x0,
+                sizey=y1 - y0, xanchor="left", yanchor="top", sizing="stretch", layer="below")
 
 
-def click_grid_trace(surface, n: int = 41) -> dict:
+def click_grid_trace(surface, n: int = 61) -> dict:
     """Invisible points that turn a click anywhere on the plot into a selection.
 
     Streamlit reports selections, not clicks, and contours are not selectable.
-    ``hoverinfo="none"`` (not "skip") keeps the points clickable.
+    ``hoverinfo="none"`` (not "skip") keeps the points clickable.  The grid has
+    ``n`` points along the window's longer side and the same spacing along the
+    other, and each marker is about one spacing wide, so a click selects the
+    point under the cursor rather than a neighbour.
     """
     (x0, x1), (y0, y1) = surface.x_range, surface.y_range
-    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    step = max(x1 - x0, y1 - y0) / (n - 1)
+    gx, gy = np.meshgrid(np.linspace(x0, x1, round((x1 - x0) / step) + 1),
+                         np.linspace(y0, y1, round((y1 - y0) / step) + 1))
     hidden = dict(marker=dict(opacity=0))
     return dict(type="scatter", mode="markers", x=_f32(gx.ravel()), y=_f32(gy.ravel()),
-                marker=dict(size=14, opacity=0, color="#000"), selected=hidden, unselected=hidden,
+                marker=dict(size=9, opacity=0, color="#000"), selected=hidden, unselected=hidden,
                 hoverinfo="none", showlegend=False, name="click to start here")
 
 
@@ -268,7 +316,7 @@ def _axes(surface, height: int) -> dict:
 def _base_layout(height: int) -> dict:
     return dict(font=FONT, paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height,
                 margin=dict(l=60, r=20, t=50, b=110), hovermode="closest",
-                clickmode="event+select", dragmode="zoom",
+                clickmode="event+select", dragmode="zoom", modebar=dict(orientation="v"),
                 legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom",
                             font=dict(size=15), bgcolor="rgba(255,255,255,0.8)"),
                 hoverlabel=dict(font=dict(size=14)), uirevision="keep")
@@ -321,10 +369,11 @@ def _fast(data: list[dict], layout: dict, frames: list[dict] | None = None) -> g
 
 # --- figures ----------------------------------------------------------------
 
-def contour_height(surface, width: int = 900, extra: int = 170) -> int:
-    """A height that fits the window at equal aspect in a plot about ``width`` px wide."""
+def contour_height(surface, width: int = 640, extra: int = 190) -> int:
+    """A height that fits the window at equal aspect in a plot area ``width`` px wide
+    (the Playground's plot column on a 1600 px screen), plus legend and controls."""
     ratio = np.ptp(surface.y_range) / np.ptp(surface.x_range)
-    return int(min(max(width * ratio + extra, 430), 860))
+    return int(min(max(width * ratio + extra, 430), 800))
 
 
 def contour_figure(surface, grid: Grid, paths: list[Path], start, *, height: int | None = None,
@@ -334,7 +383,7 @@ def contour_figure(surface, grid: Grid, paths: list[Path], start, *, height: int
     steps = max((p.points.shape[0] - 1 for p in paths), default=0)
     idx = frame_steps(steps)
     markers = steps <= 60
-    data = [contour_trace(grid)]
+    data = []
     if clickable:
         data.append(click_grid_trace(surface))
     data += [_ghost(p) for p in paths]
@@ -342,7 +391,7 @@ def contour_figure(surface, grid: Grid, paths: list[Path], start, *, height: int
     data += [_trail(p, steps, idx, markers) for p in paths]
     data += [_head(p, steps) for p in paths]
     data += _markers(surface, start, paths)
-    layout = {**_base_layout(height), **_axes(surface, height)}
+    layout = {**_base_layout(height), **_axes(surface, height), "images": [backdrop(surface, grid)]}
     frames = None
     if animate and steps > 0 and paths:
         layout.update(_animation(idx))
@@ -390,6 +439,7 @@ def panels_figure(surface, grid: Grid, paths: list[Path], start, *, cols: int = 
     layout = _base_layout(height_per_row * rows + 90)
     layout["showlegend"] = False
     layout["annotations"] = []
+    layout["images"] = []
     for i, p in enumerate(paths):
         r, c = divmod(i, cols)
         ax = "" if i == 0 else str(i + 1)
@@ -406,7 +456,8 @@ def panels_figure(surface, grid: Grid, paths: list[Path], start, *, cols: int = 
         layout["annotations"].append(dict(text=f"<b>{p.label}</b>", x=x0, y=y1, xref="paper",
                                           yref="paper", xanchor="left", yanchor="bottom",
                                           showarrow=False, font=dict(size=17, color=p.color)))
-        data += [contour_trace(grid, xa, ya, ncontours=22), _ghost(p, xa, ya)]
+        layout["images"].append(backdrop(surface, grid, xa, ya))
+        data.append(_ghost(p, xa, ya))
         anim_trail.append(len(data))
         data.append(_trail(p, steps, idx, markers, xa, ya, legend=False))
         anim_head.append(len(data))
@@ -456,7 +507,7 @@ def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: i
                   legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"), uirevision="keep",
                   scene=dict(xaxis=dict(axis, title=dict(text="x"), range=list(surface.x_range)),
                              yaxis=dict(axis, title=dict(text="y"), range=list(surface.y_range)),
-                             zaxis=dict(axis, title=dict(text=z_label),
+                             zaxis=dict(axis, title=dict(text=z_label), nticks=6,
                                         range=[z_lo - lift, z_hi + 3 * lift]),
                              aspectmode="manual", aspectratio=dict(x=1.3, y=1.3, z=0.7),
                              camera=dict(eye=dict(x=-1.5, y=-1.6, z=1.1))))
