@@ -332,6 +332,16 @@ def on_plot_select(prefix: str) -> None:
         ss[_k(prefix, "x0")], ss[_k(prefix, "y0")] = start
 
 
+def summary(prefix: str, view: View, surface, paths: list[figures.Path], fig) -> None:
+    """Under a figure: the numbers, notes on paths that blew up or left, and export."""
+    from viz import tables
+
+    st.markdown(tables.summary_markdown(surface, paths))
+    notes(surface, paths)
+    if not view.present:
+        exports(prefix, view, fig, lambda: tables.paths_csv(surface, paths))
+
+
 def notes(surface, paths: list[figures.Path]) -> None:
     for p in paths:
         if figures.stop_step(surface, p) > 0:

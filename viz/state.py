@@ -217,32 +217,18 @@ def decode(params: Mapping[str, Any], default: View) -> tuple[View, list[str]]:
             start[i] = x
     view = view.with_(start=(start[0], start[1]))
 
-    raw = _first(params, "steps")
-    if raw is not None:
-        steps = _float(raw)
-        if steps is None or steps != int(steps) or not 1 <= steps <= MAX_STEPS:
-            warnings.append(f"steps={raw!r} is not a whole number from 1 to {MAX_STEPS}; "
-                            f"using {view.steps}.")
+    for key, lo, hi, whole in (("steps", 1, MAX_STEPS, True), ("noise", 0.0, MAX_NOISE, False),
+                               ("seed", 0, MAX_SEED, True)):
+        raw = _first(params, key)
+        if raw is None:
+            continue
+        x = _float(raw)
+        if x is None or (whole and x != int(x)) or not lo <= x <= hi:
+            kind = "a whole number" if whole else "a number"
+            warnings.append(f"{key}={raw!r} is not {kind} from {_num(lo)} to {_num(hi)}; "
+                            f"using {_num(getattr(view, key))}.")
         else:
-            view = view.with_(steps=int(steps))
-
-    raw = _first(params, "noise")
-    if raw is not None:
-        noise = _float(raw)
-        if noise is None or not 0 <= noise <= MAX_NOISE:
-            warnings.append(f"noise={raw!r} is not a number from 0 to {_num(MAX_NOISE)}; "
-                            f"using {_num(view.noise)}.")
-        else:
-            view = view.with_(noise=noise)
-
-    raw = _first(params, "seed")
-    if raw is not None:
-        seed = _float(raw)
-        if seed is None or seed != int(seed) or not 0 <= seed <= MAX_SEED:
-            warnings.append(f"seed={raw!r} is not a whole number from 0 to {MAX_SEED}; "
-                            f"using {view.seed}.")
-        else:
-            view = view.with_(seed=int(seed))
+            view = view.with_(**{key: int(x) if whole else x})
 
     raw = _first(params, "present")
     if raw is not None:

@@ -4,7 +4,7 @@ import streamlit as st
 
 import surfaces
 from ui import common
-from viz import figures, presets, tables
+from viz import figures, presets
 
 P = "sbs"
 
@@ -31,7 +31,4 @@ if len(view.runs) < 2:
 paths = common.paths(view)
 st.plotly_chart(panels(view.with_(present=False), 390 if view.present else 360), key=f"{P}.chart",
                 theme=None, width="stretch", config={"displaylogo": False})
-st.markdown(tables.summary_markdown(s, paths))
-common.notes(s, paths)
-if not view.present:
-    common.exports(P, view, panels(view.with_(present=False), 360), lambda: tables.paths_csv(s, paths))
+common.summary(P, view, s, paths, panels(view.with_(present=False), 360))

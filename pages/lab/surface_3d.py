@@ -4,7 +4,7 @@ import streamlit as st
 
 import surfaces
 from ui import common
-from viz import figures, presets, tables
+from viz import figures, presets
 
 P = "3d"
 DEFAULT = presets.BY_KEY["saddle"].view
@@ -32,7 +32,4 @@ if not view.runs:
 paths = common.paths(view)
 st.plotly_chart(scene(view.with_(present=False), 780 if view.present else 680), key=f"{P}.chart",
                 theme=None, width="stretch", config={"displaylogo": False})
-st.markdown(tables.summary_markdown(s, paths))
-common.notes(s, paths)
-if not view.present:
-    common.exports(P, view, scene(view.with_(present=False), 680), lambda: tables.paths_csv(s, paths))
+common.summary(P, view, s, paths, scene(view.with_(present=False), 680))
