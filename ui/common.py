@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import numpy as np
 import streamlit as st
 
 import optimizers
@@ -348,6 +347,3 @@ def notes(surface, paths: list[figures.Path]) -> None:
             icon = ":material/bolt:" if surface.minima else ":material/call_made:"
             st.info(figures.divergence_note(surface, p), icon=icon)
 
-
-def np_finite(a) -> bool:
-    return bool(np.isfinite(a).all())
