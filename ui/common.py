@@ -15,7 +15,7 @@ import streamlit as st
 
 import optimizers
 import surfaces
-from viz import figures, presets, state
+from viz import figures, presets, state, tables
 from viz.state import Run, View
 from viz.tuning import tuned_lr
 
@@ -174,8 +174,7 @@ def read_view(prefix: str) -> tuple[View, list[str]]:
     ss = st.session_state
     surface = ss[_k(prefix, "surface")]
     runs, problems = [], []
-    for name in ss[_k(prefix, "opts")]:
-        _init_run(prefix, surface, None, name, force=False)
+    for name in ss[_k(prefix, "opts")]:  # their keys were set up by sidebar()
         keys = _run_keys(prefix, name)
         hyper = {f: ss[k] for f, k in keys.items() if not f.startswith("betas.")}
         if "betas.0" in keys:
@@ -323,18 +322,14 @@ def exports(prefix: str, view: View, fig, csv_fn) -> None:
 
 def on_plot_select(prefix: str) -> None:
     """A click on the plot selects a (hidden) grid point: start there."""
-    from viz.tables import start_from_selection
-
     ss = st.session_state
-    start = start_from_selection(ss.get(_k(prefix, "chart")), surfaces.get(ss[_k(prefix, "surface")]))
+    start = tables.start_from_selection(ss.get(_k(prefix, "chart")), surfaces.get(ss[_k(prefix, "surface")]))
     if start is not None:
         ss[_k(prefix, "x0")], ss[_k(prefix, "y0")] = start
 
 
 def summary(prefix: str, view: View, surface, paths: list[figures.Path], fig) -> None:
     """Under a figure: the numbers, notes on paths that blew up or left, and export."""
-    from viz import tables
-
     st.markdown(tables.summary_markdown(surface, paths))
     notes(surface, paths)
     if not view.present:
