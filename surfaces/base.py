@@ -9,6 +9,7 @@ hard-codes anything about a particular surface, and adding a surface is one
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -37,6 +38,10 @@ class Surface:
     unbounded below (the saddles). ``log_color`` asks for a log colour scale,
     for surfaces whose interesting valley is orders of magnitude below the
     walls around it.
+
+    Facts derived from these fields live here too (``f_min``, ``contains``,
+    ``clip``, ``mesh``, ``extent``, ``size``, ``span``), so figures, tables,
+    tuning and the runner ask the surface instead of re-deriving them.
     """
 
     name: str
@@ -60,6 +65,56 @@ class Surface:
         """Analytic gradient at points ``(..., 2)``; returns ``(..., 2)``."""
         xy = _points(xy)
         return self.df(xy.reshape(-1, 2)).reshape(xy.shape)
+
+    # Facts about the surface ----------------------------------------------
+
+    @cached_property
+    def f_min(self) -> float | None:
+        """The lowest value over the listed minima; None when none are listed."""
+        return min((float(self.value(m)) for m in self.minima), default=None)
+
+    @property
+    def extent(self) -> tuple[float, float, float, float]:
+        """The plot window as ``(x_lo, x_hi, y_lo, y_hi)``."""
+        return (*self.x_range, *self.y_range)
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """Width and height of the plot window."""
+        (x0, x1), (y0, y1) = self.x_range, self.y_range
+        return (x1 - x0, y1 - y0)
+
+    @property
+    def span(self) -> float:
+        """The window's larger side: the natural length scale for tolerances."""
+        return max(self.size)
+
+    def contains(self, xy) -> np.ndarray:
+        """Whether points ``(..., 2)`` lie in the closed plot window; shape ``(...)``.
+
+        NaN compares False, so a point with a NaN coordinate is outside.
+        """
+        xy = _points(xy)
+        (x0, x1), (y0, y1) = self.x_range, self.y_range
+        x, y = xy[..., 0], xy[..., 1]
+        return (x0 <= x) & (x <= x1) & (y0 <= y) & (y <= y1)
+
+    def clip(self, xy) -> np.ndarray:
+        """Points ``(..., 2)`` moved to the nearest point of the window (NaN stays NaN)."""
+        xy = _points(xy)
+        lo = (self.x_range[0], self.y_range[0])
+        hi = (self.x_range[1], self.y_range[1])
+        return np.clip(xy, lo, hi)
+
+    def mesh(self, nx: int, ny: int) -> np.ndarray:
+        """An ``nx`` by ``ny`` grid over the window as points shaped ``(ny, nx, 2)``.
+
+        Row 0 is the bottom edge (y ascending), as image rows and Plotly's
+        ``z[j][i]`` expect; ``mesh[0, :, 0]`` and ``mesh[:, 0, 1]`` are the axes.
+        """
+        x = np.linspace(*self.x_range, nx)
+        y = np.linspace(*self.y_range, ny)
+        return np.stack(np.meshgrid(x, y), axis=-1)
 
 
 def _points(xy) -> np.ndarray:

@@ -120,6 +120,79 @@ def test_labels_are_unique():
     assert len(set(labels)) == len(labels)
 
 
+# Facts derived on the surface ------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_f_min_is_the_lowest_listed_minimum(name):
+    s = surfaces.get(name)
+    if s.minima:
+        assert type(s.f_min) is float
+        assert s.f_min == min(float(s.value(m)) for m in s.minima)
+    else:
+        assert s.f_min is None
+
+
+def test_f_min_known_values():
+    assert surfaces.get("rosenbrock").f_min == 0.0
+    assert surfaces.get("goldstein_price").f_min == pytest.approx(3.0, rel=1e-14)
+    assert surfaces.get("saddle").f_min is None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_surface_stays_hashable_and_equal_to_itself(name):
+    s = surfaces.get(name)
+    before = hash(s)
+    s.f_min  # cached on the instance: must not change identity, equality or hash
+    assert hash(s) == before and s == surfaces.get(name)
+    assert {s: 1}[surfaces.get(name)] == 1
+
+
+def test_contains_is_the_closed_window():
+    s = surfaces.get("rosenbrock")  # x in [-2, 2], y in [-1, 3]
+    xy = np.array([
+        [0.0, 0.0], [-2.0, -1.0], [2.0, 3.0], [2.0, 3.0000001], [-2.0000001, 0.0],
+        [np.nan, 0.0], [0.0, np.inf], [5.0, 5.0],
+    ])
+    assert s.contains(xy).tolist() == [True, True, True, False, False, False, False, False]
+    assert s.contains(xy.reshape(2, 4, 2)).shape == (2, 4)
+    assert s.contains((0, 0)).shape == () and bool(s.contains((0, 0)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_start_and_minima_are_contained(name):
+    s = surfaces.get(name)
+    assert s.contains(s.start)
+    assert all(s.contains(m) for m in s.minima)
+
+
+def test_clip_moves_points_into_the_window():
+    s = surfaces.get("bowl")  # x in [-10, 10], y in [-5, 5]
+    got = s.clip([[20.0, 0.0], [-20.0, -9.0], [1.0, 2.0], [np.nan, 9.0]])
+    assert got[:3].tolist() == [[10.0, 0.0], [-10.0, -5.0], [1.0, 2.0]]
+    assert np.isnan(got[3, 0]) and got[3, 1] == 5.0
+    assert s.contains(got[:3]).all()
+
+
+def test_window_helpers():
+    s = surfaces.get("bowl")
+    assert s.extent == (-10.0, 10.0, -5.0, 5.0)
+    assert s.size == (20.0, 10.0)
+    assert s.span == 20.0
+
+
+def test_mesh_rows_are_y_and_columns_are_x():
+    s = surfaces.get("camel")
+    m = s.mesh(5, 3)
+    assert m.shape == (3, 5, 2)
+    assert np.array_equal(m[0, :, 0], np.linspace(*s.x_range, 5))
+    assert np.array_equal(m[:, 0, 1], np.linspace(*s.y_range, 3))
+    # The same numbers the figures build with np.meshgrid today.
+    x, y = np.linspace(*s.x_range, 5), np.linspace(*s.y_range, 3)
+    assert np.array_equal(m, np.stack(np.meshgrid(x, y), axis=-1))
+    assert s.contains(m).all()
+
+
 # Values --------------------------------------------------------------------
 
 # Worked out by hand from the published formulas, not from the code.
