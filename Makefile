@@ -20,8 +20,8 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.runtime
-	$(PY) serve.py --server.port $(PORT) --server.headless true \
-		--browser.gatherUsageStats false
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false --server.fileWatcherType none
 
 # Headless Chromium for the end-to-end tests comes from Debian (Playwright's
 # own browser download does not work here).

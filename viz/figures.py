@@ -19,6 +19,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -135,17 +136,64 @@ class Path:
     """One optimizer's trajectory, ready to draw."""
 
     name: str
-    label: str                 # legend text, e.g. "SGD  η=0.95"
+    label: str                 # legend text, e.g. "SGD (η=0.95)"
     points: np.ndarray         # (steps + 1, 2), NaN after divergence
     diverged_at: int           # -1 if never
+    copy: int = 0              # 0 for the first run of this optimizer, 1 for the second...
 
     @property
     def color(self) -> str:
         return color(self.name)
 
     @property
+    def dash(self) -> str:
+        """A second run of the same optimizer keeps its colour and changes its line."""
+        return DASHES[self.copy % len(DASHES)]
+
+    @property
+    def key(self) -> str:
+        """Unique per path on a plot (legend groups)."""
+        return f"{self.name}.{self.copy}"
+
+    @property
     def finite(self) -> np.ndarray:
         return self.points if self.diverged_at < 0 else self.points[: self.diverged_at]
+
+
+DASHES = ("solid", "dash", "dot", "dashdot")
+
+
+def fmt(x: float) -> str:
+    """Compact, exact enough for a label: 0.95, 1.5, 3e-4, 0.999."""
+    if x == 0:
+        return "0"
+    if 1e-3 <= abs(x) < 1e4:
+        return f"{x:.6g}"
+    mantissa, exponent = f"{x:.5e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def run_label(run) -> str:
+    """Legend text for a run: its name and learning rate, plus what else differs from torch's defaults."""
+    spec = optimizers.spec(run.name)
+    extra = []
+    for k, v in run.hyper:
+        if k == "lr":
+            continue
+        knob = next((kn for kn in spec.knobs if kn.name == k), None)
+        sym = knob.symbol if knob else k
+        if isinstance(v, bool):
+            extra.append(sym if v else f"not {sym}")
+        elif isinstance(v, tuple):
+            extra.append(f"β=({', '.join(fmt(x) for x in v)})")
+        else:
+            extra.append(f"{sym}={fmt(v)}")
+    return f"{spec.label} (η={fmt(run.lr)}{''.join(', ' + e for e in extra)})"
+
+
+def copy_index(runs, i: int) -> int:
+    """How many runs of the same optimizer come before run ``i``."""
+    return sum(1 for r in runs[:i] if r.name == runs[i].name)
 
 
 def stop_step(surface, path: Path) -> int:
@@ -217,46 +265,112 @@ def _ghost(path: Path, xaxis="x", yaxis="y") -> dict:
     since here a point's index is its step."""
     pts = path.finite
     return dict(type="scatter", mode="lines", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), xaxis=xaxis,
-                yaxis=yaxis, line=dict(color=path.color, width=1.5), opacity=0.35,
-                showlegend=False, name=path.label,
+                yaxis=yaxis, line=dict(color=path.color, width=1.5, dash=path.dash), opacity=0.35,
+                showlegend=False, name=path.label, legendgroup=path.key,
                 hovertemplate=f"<b>{path.label}</b><br>step %{{pointNumber}}<br>"
                               "x=%{x:.4g}, y=%{y:.4g}<extra></extra>")
 
 
-def _trail_xy(path: Path, upto: int, idx: np.ndarray) -> dict:
-    """What changes in a trail from frame to frame: its points up to step ``upto``."""
-    keep = idx[idx <= min(upto, path.finite.shape[0] - 1)]
-    pts = path.points[keep]
+# --- the animated trail -------------------------------------------------------
+#
+# A frame replaces the data of the traces it names, so a trail that frames
+# resend up to the current step costs frames x points: megabytes for long runs.
+# Instead the trail is cut into chunks drawn once at full resolution, and a
+# frame only flips each chunk's opacity (plotly.js applies opacity without a
+# redraw; it does not apply `visible`) and resends the short partial chunk
+# since the last whole one.  The trail still passes through every step.
+
+class Reveal(NamedTuple):
+    """How a trail is cut: frame steps ``idx`` and ``per_chunk`` frame intervals per chunk."""
+
+    idx: np.ndarray
+    per_chunk: int
+
+    @property
+    def chunks(self) -> int:
+        return (len(self.idx) - 1) // self.per_chunk
+
+    def bounds(self, c: int) -> tuple[int, int]:
+        return int(self.idx[c * self.per_chunk]), int(self.idx[(c + 1) * self.per_chunk])
+
+    def done(self, j: int) -> int:
+        """Whole chunks shown at frame ``j``."""
+        return j // self.per_chunk
+
+
+def plan_reveal(steps: int, n_paths: int, budget: int = 200_000) -> Reveal:
+    """Frames and chunking that keep the animation's bytes under ``budget``.
+
+    Per path and frame a frame costs about 14 bytes per chunk (its opacity) and
+    11 bytes per point of the partial chunk; the chunk length that balances the
+    two is about sqrt(1.3 * frames / steps-per-frame) frame intervals.
+    """
+    for frames in (MAX_FRAMES, 80, 60, 45, 30, 20):
+        idx = frame_steps(steps, frames)
+        f = len(idx) - 1
+        if f <= 0:
+            return Reveal(idx, 1)
+        per_frame_steps = steps / f
+        m = int(max(1, min(f, round(np.sqrt(1.3 * f / per_frame_steps)))))
+        cost = n_paths * f * (14 * (f // m) + 11 * m * per_frame_steps / 2 + 80)
+        if cost <= budget:
+            break
+    return Reveal(idx, m)
+
+
+def _clamp(path: Path, k: int) -> int:
+    return min(int(k), path.finite.shape[0] - 1)
+
+
+def _xy(pts: np.ndarray) -> dict:
     return dict(x=_f32(pts[:, 0]), y=_f32(pts[:, 1]))
 
 
-def _head_xy(path: Path, upto: int) -> dict:
-    p = path.points[min(upto, path.finite.shape[0] - 1)]
+def _partial_xy(path: Path, plan: Reveal, j: int) -> dict:
+    lo = int(plan.idx[plan.done(j) * plan.per_chunk])
+    hi = int(plan.idx[j])
+    n = path.finite.shape[0]
+    return _xy(path.finite[min(lo, n - 1): min(hi, n - 1) + 1])
+
+
+def _head_xy(path: Path, k: int) -> dict:
+    p = path.points[_clamp(path, k)]
     return dict(x=[float(p[0])], y=[float(p[1])])
 
 
-def _trail(path: Path, upto: int, idx: np.ndarray, markers: bool, xaxis="x", yaxis="y",
-           legend: bool = True) -> dict:
-    """The path drawn solid up to step ``upto`` (through the frame steps)."""
-    return dict(type="scatter", mode="lines+markers" if markers else "lines",
-                **_trail_xy(path, upto, idx), xaxis=xaxis, yaxis=yaxis,
-                name=path.label, legendgroup=path.name, showlegend=legend,
-                line=dict(color=path.color, width=3), marker=dict(size=6, color=path.color),
-                hoverinfo="skip")
+def _trail_traces(path: Path, plan: Reveal, markers: bool, xaxis="x", yaxis="y",
+                  legend: bool = True) -> list[dict]:
+    """The trail's chunks, its partial chunk and its head, as shown at the last frame."""
+    style = dict(type="scatter", mode="lines+markers" if markers else "lines", xaxis=xaxis,
+                 yaxis=yaxis, legendgroup=path.key, hoverinfo="skip", name=path.label,
+                 line=dict(color=path.color, width=3, dash=path.dash),
+                 marker=dict(size=6, color=path.color))
+    n = path.finite.shape[0]
+    out = []
+    for c in range(plan.chunks):
+        lo, hi = plan.bounds(c)
+        out.append(dict(style, **_xy(path.finite[min(lo, n - 1): min(hi, n - 1) + 1]),
+                        showlegend=False, opacity=1))
+    last = len(plan.idx) - 1
+    out.append(dict(style, **_partial_xy(path, plan, last), showlegend=legend))
+    out.append(dict(type="scatter", mode="markers", **_head_xy(path, plan.idx[-1]), xaxis=xaxis,
+                    yaxis=yaxis, legendgroup=path.key, showlegend=False, hoverinfo="skip",
+                    marker=dict(size=15, color=path.color, line=dict(color="#ffffff", width=2.5),
+                                symbol="circle")))
+    return out
 
 
-def _head(path: Path, upto: int, xaxis="x", yaxis="y") -> dict:
-    return dict(type="scatter", mode="markers", **_head_xy(path, upto), xaxis=xaxis,
-                yaxis=yaxis, legendgroup=path.name, showlegend=False, hoverinfo="skip",
-                marker=dict(size=15, color=path.color, line=dict(color="#ffffff", width=2.5),
-                            symbol="circle"))
-
-
-def _frames(paths: list[Path], idx: np.ndarray, traces: list[int]) -> list[dict]:
-    """One frame per step in ``idx``; only the moving coordinates, styling stays put."""
-    return [dict(name=str(int(k)), traces=traces,
-                 data=[_trail_xy(p, k, idx) for p in paths] + [_head_xy(p, k) for p in paths])
-            for k in idx]
+def _frames(paths: list[Path], plan: Reveal, traces: list[int]) -> list[dict]:
+    """One frame per frame step: chunk opacities, the partial chunk and the head of each path."""
+    frames = []
+    for j, k in enumerate(plan.idx):
+        data = []
+        for p in paths:
+            data += [dict(opacity=1 if c < plan.done(j) else 0) for c in range(plan.chunks)]
+            data.append(_partial_xy(p, plan, j))
+            data.append(_head_xy(p, k))
+        frames.append(dict(name=str(int(k)), traces=traces, data=data))
+    return frames
 
 
 def _markers(surface, start, paths, xaxis="x", yaxis="y", legend=True) -> list[dict]:
@@ -344,26 +458,73 @@ def _animation(idx: np.ndarray, y: float = -0.09) -> dict:
     )
 
 
+class Frozen(dict):
+    """A dict that refuses changes: cached figures are shared by every session."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("this figure is cached and shared between sessions; it cannot be changed")
+
+    __setitem__ = __delitem__ = update = setdefault = popitem = clear = _refuse
+    __ior__ = _refuse
+
+    def pop(self, key, *default):
+        # plotly.io.to_json pops each trace's "uid" (which these never have):
+        # removing nothing is not a change.
+        if key not in self and default:
+            return default[0]
+        self._refuse()
+
+
+def freeze(obj):
+    """Dicts become ``Frozen``, lists tuples, all the way down (JSON sees no difference)."""
+    if isinstance(obj, dict):
+        return Frozen((k, freeze(v)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return tuple(freeze(v) for v in obj)
+    return obj
+
+
 class PlainFigure(go.Figure):
-    """A ``go.Figure`` made from trusted plain dicts, skipping validation and copies.
+    """A ``go.Figure`` made from trusted plain dicts, skipping validation, and immutable.
 
     ``to_dict()`` (what Streamlit and ``plotly.io`` serialise) returns the
-    dicts as built, frames included; ``data`` and ``layout`` are also loaded
-    unvalidated for anyone who inspects them.  ``frames`` is not: read them
-    from ``to_dict()``.  Treat the figure as immutable.
+    frozen dicts as built, frames included.  Every way of changing the figure
+    raises ``TypeError``: these figures live in a cache shared by a class, and
+    a change that was silently dropped (or, worse, kept) would be a bug either
+    way.  Read a figure through ``to_dict()``; ``go.Figure(fig.to_dict())``
+    gives an editable, validated copy.
     """
 
     def __init__(self, data: list[dict], layout: dict, frames: list[dict] | None = None):
-        super().__init__(data=data, layout=layout, _validate=False)
-        self._plain = {"data": data, "layout": layout}
+        super().__init__()
+        plain = {"data": data, "layout": layout}
         if frames:
-            self._plain["frames"] = frames
+            plain["frames"] = frames
+        object.__setattr__(self, "_plain", freeze(plain))
+        object.__setattr__(self, "_sealed", True)
 
     def to_dict(self) -> dict:
-        return {**self._plain}
+        return self._plain
+
+    def to_plotly_json(self) -> dict:
+        return self._plain
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("PlainFigure is immutable (it is cached and shared between sessions); "
+                        "edit go.Figure(fig.to_dict()) instead")
+
+    def __setattr__(self, name, value):
+        if getattr(self, "_sealed", False):
+            self._refuse()
+        super().__setattr__(name, value)
+
+    __setitem__ = update = update_layout = update_traces = add_trace = add_traces = _refuse
+    add_annotation = add_shape = add_layout_image = add_vline = add_hline = _refuse
+    update_xaxes = update_yaxes = for_each_trace = plotly_update = set_subplots = _refuse
+    add_scatter = batch_update = batch_animate = _refuse
 
 
-def _fast(data: list[dict], layout: dict, frames: list[dict] | None = None) -> go.Figure:
+def _fast(data: list[dict], layout: dict, frames: list[dict] | None = None) -> PlainFigure:
     return PlainFigure(data, layout, frames)
 
 
@@ -377,41 +538,54 @@ def contour_height(surface, width: int = 640, extra: int = 190) -> int:
 
 
 def contour_figure(surface, grid: Grid, paths: list[Path], start, *, height: int | None = None,
-                   clickable: bool = True, animate: bool = True) -> go.Figure:
+                   clickable: bool = True, animate: bool = True) -> PlainFigure:
     """Every path overlaid on the surface's contour, with Play/Pause and a step slider."""
     height = height or contour_height(surface)
     steps = max((p.points.shape[0] - 1 for p in paths), default=0)
-    idx = frame_steps(steps)
+    plan = plan_reveal(steps, len(paths)) if animate else Reveal(np.array([0, steps]), 1)
     markers = steps <= 60
     data = []
     if clickable:
         data.append(click_grid_trace(surface))
     data += [_ghost(p) for p in paths]
     first_anim = len(data)
-    data += [_trail(p, steps, idx, markers) for p in paths]
-    data += [_head(p, steps) for p in paths]
+    for p in paths:
+        data += _trail_traces(p, plan, markers)
+    animated = list(range(first_anim, len(data)))
     data += _markers(surface, start, paths)
     layout = {**_base_layout(height), **_axes(surface, height), "images": [backdrop(surface, grid)]}
     frames = None
     if animate and steps > 0 and paths:
-        layout.update(_animation(idx))
-        frames = _frames(paths, idx, list(range(first_anim, first_anim + 2 * len(paths))))
+        layout.update(_animation(plan.idx))
+        frames = _frames(paths, plan, animated)
     else:
         layout["margin"] = dict(l=60, r=20, t=50, b=60)
     return _fast(data, layout, frames)
 
 
+def log_ticks(values: np.ndarray, most: int = 8) -> dict:
+    """Tick settings for a log axis showing ``values``: at most ``most`` labels."""
+    v = values[np.isfinite(values) & (values > 0)]
+    if v.size == 0:
+        return {}
+    decades = np.log10(v.max()) - np.log10(v.min())
+    if decades < 1.5:
+        return dict(nticks=most)  # within a decade plotly's own 2-5-10 ticks read well
+    return dict(dtick=int(np.ceil(decades / (most - 1))))
+
+
 def loss_figure(surface, grid: Grid, paths: list[Path], *, height: int = 300) -> go.Figure:
     """Loss per step; on a log axis as the gap to the minimum where there is one."""
     gap = grid.f_min is not None
-    data = []
+    data, ys = [], []
     for p in paths:
         losses = surface.value(p.finite)
         y = losses - grid.f_min if gap else losses
         if gap:
             y = np.maximum(y, 1e-16)  # a path that lands exactly on the minimum
+        ys.append(y)
         data.append(dict(type="scatter", mode="lines", x=_b64(np.arange(len(y), dtype=np.int32)),
-                         y=_f32(y), name=p.label, line=dict(color=p.color, width=2.5),
+                         y=_f32(y), name=p.label, line=dict(color=p.color, width=2.5, dash=p.dash),
                          hovertemplate=f"<b>{p.label}</b><br>step %{{x}}<br>%{{y:.4g}}<extra></extra>"))
     ytitle = "f − f*  (log scale)" if gap else "f"
     axis = dict(showgrid=True, gridcolor="#e4e7eb", zeroline=False, linecolor="#9aa5b1",
@@ -421,7 +595,8 @@ def loss_figure(surface, grid: Grid, paths: list[Path], *, height: int = 300) ->
                   title=dict(text="Loss per step", font=dict(size=16), x=0, xanchor="left"),
                   xaxis=dict(axis, title=dict(text="step")),
                   yaxis=dict(axis, title=dict(text=ytitle), type="log" if gap else "linear",
-                             exponentformat="power", **({"dtick": 1} if gap else {})))
+                             exponentformat="power",
+                             **(log_ticks(np.concatenate(ys)) if gap and ys else {})))
     return _fast(data, layout)
 
 
@@ -433,9 +608,9 @@ def panels_figure(surface, grid: Grid, paths: list[Path], start, *, cols: int = 
     gap_x, gap_y = 0.06, 0.12
     w, h = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
     steps = max((p.points.shape[0] - 1 for p in paths), default=0)
-    idx = frame_steps(steps)
+    plan = plan_reveal(steps, n)
     markers = steps <= 60
-    data, anim_trail, anim_head, frames_data = [], [], [], []
+    data, animated = [], []
     layout = _base_layout(height_per_row * rows + 90)
     layout["showlegend"] = False
     layout["annotations"] = []
@@ -458,16 +633,15 @@ def panels_figure(surface, grid: Grid, paths: list[Path], start, *, cols: int = 
                                           showarrow=False, font=dict(size=17, color=p.color)))
         layout["images"].append(backdrop(surface, grid, xa, ya))
         data.append(_ghost(p, xa, ya))
-        anim_trail.append(len(data))
-        data.append(_trail(p, steps, idx, markers, xa, ya, legend=False))
-        anim_head.append(len(data))
-        data.append(_head(p, steps, xa, ya))
+        trail = _trail_traces(p, plan, markers, xa, ya, legend=False)
+        animated += range(len(data), len(data) + len(trail))
+        data += trail
         data += _markers(surface, start, [p], xa, ya, legend=False)
     frames = None
     if steps > 0:
-        layout.update(_animation(idx, y=-0.06))
+        layout.update(_animation(plan.idx, y=-0.06))
         layout["margin"] = dict(l=50, r=20, t=40, b=110)
-        frames = _frames(paths, idx, anim_trail + anim_head)
+        frames = _frames(paths, plan, animated)
     return _fast(data, layout, frames)
 
 
@@ -489,7 +663,7 @@ def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: i
         pts[outside] = np.nan
         h = grid.shade_of(surface.value(pts)) + lift
         data.append(dict(type="scatter3d", mode="lines+markers", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]),
-                         z=_f32(h), name=p.label, line=dict(color=p.color, width=7),
+                         z=_f32(h), name=p.label, line=dict(color=p.color, width=7, dash=p.dash),
                          marker=dict(size=3, color=p.color),
                          hovertemplate=f"<b>{p.label}</b><br>x=%{{x:.4g}}, y=%{{y:.4g}}<extra></extra>"))
     s0 = grid.shade_of(surface.value(np.asarray(start, float))) + lift
@@ -514,10 +688,18 @@ def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: i
     return _fast(data, layout)
 
 
-def standalone_html(fig: go.Figure) -> str:
-    """The figure as a self-contained HTML page (plotly.js inlined, explicit template)."""
+def standalone_html(fig: go.Figure, title: str = "") -> str:
+    """The figure as a self-contained HTML page: plotly.js inlined, an explicit template,
+    a title saying what it shows, and the animation waiting for Play."""
+    import html
+
     import plotly.io as pio
 
     out = go.Figure(fig.to_dict())
     out.update_layout(template=pio.templates["plotly_white"])
-    return out.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False})
+    if title:
+        out.update_layout(title=dict(text=html.escape(title), font=dict(size=13), x=0, xanchor="left"),
+                          margin=dict(t=90))
+    page = out.to_html(include_plotlyjs=True, full_html=True, auto_play=False,
+                       config={"displaylogo": False})
+    return page.replace("<head>", f"<head><title>{html.escape(title or 'Optimizer paths')}</title>", 1)

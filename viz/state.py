@@ -1,10 +1,16 @@
-"""What a view is, and its URL form: every control of a page in a shareable link.
+"""What a scenario is, and its URL form: every control of a page in a shareable link.
 
-A ``View`` is plain, hashable data (so it can key a cache).  ``encode`` turns
-it into query parameters; ``decode`` turns query parameters back into a View
-and never raises: whatever part of a link is malformed or outdated falls back
-to the page's default, with a warning that names the bad value and what is
-accepted.
+A ``Scenario`` is what gets computed and drawn: surface, optimizers with their
+hyperparameters, start, steps, noise.  It is plain, hashable data, and its
+canonical link text (``link``) is the cheap string every cache is keyed by.
+Page flags (presentation mode) travel in the same address bar but are not part
+of the scenario, so they never split a cache.
+
+``encode`` turns a scenario into query parameters; ``decode`` turns query
+parameters back into a scenario and never raises: whatever part of a link is
+malformed falls back to the page's default, and *every* change it makes (a
+dropped optimizer, a value read twice, an unknown parameter) is reported in a
+problem that names the bad value and what is accepted.
 
 URL form (one spelling per concept: registry names and torch's keywords)::
 
@@ -12,14 +18,17 @@ URL form (one spelling per concept: registry names and torch's keywords)::
 
 ``noise``, ``seed`` and ``present`` appear only when they differ from the
 default; an optimizer's ``lr`` always appears, its other hyperparameters only
-when they differ from torch's default.
+when they differ from torch's default.  The same optimizer may appear more than
+once (SGD at 0.1 against SGD at 0.5).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from functools import cached_property
+from typing import Any, Mapping, NamedTuple
+from urllib.parse import urlencode
 
 import optimizers
 import surfaces
@@ -27,7 +36,12 @@ import surfaces
 MAX_STEPS = 1000
 MAX_NOISE = 10.0
 MAX_SEED = 2**31 - 1
-MAX_RUNS = 11
+MAX_RUNS = 8            # paths on one plot: beyond this a plot stops teaching
+MAX_PARAM_CHARS = 400   # a longer value in a link is not read at all
+MAX_PROBLEMS_SHOWN = 12
+# Streamlit's own query parameters: not ours to complain about.
+FOREIGN_KEYS = frozenset({"embed", "embed_options"})
+KEYS = ("surface", "opt", "x0", "y0", "steps", "noise", "seed", "present")
 
 
 @dataclass(frozen=True)
@@ -51,19 +65,36 @@ class Run:
     def lr(self) -> float:
         return self.kwargs.get("lr", optimizers.spec(self.name).defaults["lr"])
 
+    @property
+    def text(self) -> str:
+        """The link form: ``adam,betas=0.8/0.999,lr=0.3``."""
+        return ",".join([self.name] + [f"{k}={_value_text(v)}" for k, v in self.hyper])
+
 
 @dataclass(frozen=True)
-class View:
+class Scenario:
+    """What a page computes and draws; hashable, and keyed in caches by ``link``."""
+
     surface: str
     runs: tuple[Run, ...]
     start: tuple[float, float]
     steps: int
     noise: float = 0.0
     seed: int = 0
-    present: bool = False
 
-    def with_(self, **changes) -> "View":
+    def with_(self, **changes) -> "Scenario":
         return replace(self, **changes)
+
+    @cached_property
+    def link(self) -> str:
+        """The canonical query string of this scenario (no page flags)."""
+        return query_string(encode(self))
+
+
+class Decoded(NamedTuple):
+    scenario: Scenario
+    present: bool
+    problems: list[str]
 
 
 def _norm(v: Any) -> Any:
@@ -88,41 +119,69 @@ def _value_text(v: Any) -> str:
     return _num(v)
 
 
-def encode(view: View, default: View | None = None) -> dict[str, str | list[str]]:
-    """Query parameters for ``view`` (``noise``/``seed``/``present`` only when not default)."""
+def encode(scenario: Scenario, present: bool = False) -> dict[str, str | list[str]]:
+    """Query parameters for ``scenario`` (``noise``/``seed``/``present`` only when not default)."""
     out: dict[str, str | list[str]] = {
-        "surface": view.surface,
-        "opt": [",".join([r.name] + [f"{k}={_value_text(v)}" for k, v in r.hyper]) for r in view.runs],
-        "x0": _num(view.start[0]),
-        "y0": _num(view.start[1]),
-        "steps": str(view.steps),
+        "surface": scenario.surface,
+        "opt": [r.text for r in scenario.runs],
+        "x0": _num(scenario.start[0]),
+        "y0": _num(scenario.start[1]),
+        "steps": str(scenario.steps),
     }
-    if view.noise:
-        out["noise"] = _num(view.noise)
-    if view.seed:
-        out["seed"] = str(view.seed)
-    if view.present:
+    if scenario.noise:
+        out["noise"] = _num(scenario.noise)
+    if scenario.seed:
+        out["seed"] = str(scenario.seed)
+    if present:
         out["present"] = "1"
     return out
 
 
+def query_string(params: Mapping[str, str | list[str]]) -> str:
+    return urlencode(params, doseq=True, safe=",/")
+
+
+def decode_link(text: str) -> Scenario:
+    """The scenario behind a canonical ``link`` (which ``encode`` made, so it is valid)."""
+    from urllib.parse import parse_qs
+
+    params = parse_qs(text, keep_blank_values=True)
+    runs = tuple(_run_from_text(t) for t in params["opt"])
+    return Scenario(params["surface"][0], runs, (float(params["x0"][0]), float(params["y0"][0])),
+                    int(params["steps"][0]), float(params.get("noise", ["0"])[0]),
+                    int(params.get("seed", ["0"])[0]))
+
+
+def _run_from_text(text: str) -> Run:
+    name, *pairs = text.split(",")
+    defaults = optimizers.spec(name).defaults
+    hyper = {}
+    for pair in pairs:
+        key, _, raw = pair.partition("=")
+        hyper[key] = _parse_value(defaults[key], raw)
+    return Run.of(name, **hyper)
+
+
 # --- decoding: forgiving, and loud about what it forgave --------------------
 
-def _first(params: Mapping[str, Any], key: str) -> str | None:
-    v = params.get(key)
-    if isinstance(v, (list, tuple)):
-        return v[-1] if v else None
-    return v
+def shown(text: Any, limit: int = 40) -> str:
+    """A piece of a link quoted in a message: repr'd, and cut if long."""
+    text = str(text)
+    if len(text) > limit:
+        return repr(text[:limit]) + f"… ({len(text)} characters)"
+    return repr(text)
 
 
-def _all(params: Mapping[str, Any], key: str) -> list[str]:
+def _values(params: Mapping[str, Any], key: str) -> list[str]:
     v = params.get(key)
     if v is None:
         return []
-    return list(v) if isinstance(v, (list, tuple)) else [v]
+    return [str(x) for x in v] if isinstance(v, (list, tuple)) else [str(v)]
 
 
 def _float(text: str) -> float | None:
+    if len(text) > 64:
+        return None
     try:
         x = float(text)
     except (TypeError, ValueError):
@@ -140,97 +199,147 @@ def _parse_value(default: Any, text: str) -> Any:
     return _float(text)
 
 
-def decode_run(text: str, warnings: list[str]) -> Run | None:
-    """``"adam,lr=0.3,betas=0.9/0.999"`` -> Run; bad pieces are dropped with a warning."""
+def decode_run(text: str, problems: list[str]) -> Run | None:
+    """``"adam,lr=0.3,betas=0.9/0.999"`` -> Run; every bad or repeated piece is reported."""
     name, *pairs = [p.strip() for p in text.split(",")]
     try:
         spec = optimizers.spec(name)
     except ValueError:
-        warnings.append(f"Unknown optimizer {name!r} in the link was skipped. "
-                        f"Valid optimizers: {', '.join(optimizers.names())}.")
+        problems.append(f"unknown optimizer {shown(name)} was skipped "
+                        f"(valid: {', '.join(optimizers.names())})")
         return None
     defaults = spec.defaults
     hyper: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or key not in defaults:
-            warnings.append(f"{spec.label}: unknown setting {pair!r} was ignored. "
-                            f"Accepted: {', '.join(defaults)}.")
+            problems.append(f"{spec.label}: unknown setting {shown(pair)} was ignored "
+                            f"(accepted: {', '.join(defaults)})")
             continue
         value = _parse_value(defaults[key], raw)
         if value is None:
-            shown = "two numbers like 0.9/0.999" if isinstance(defaults[key], tuple) else (
-                "0 or 1" if isinstance(defaults[key], bool) else "a finite number")
-            warnings.append(f"{spec.label}: {key}={raw!r} is not valid ({shown} expected); "
-                            f"using the default.")
+            want = ("two numbers like 0.9/0.999" if isinstance(defaults[key], tuple) else
+                    "0 or 1" if isinstance(defaults[key], bool) else "a finite number")
+            problems.append(f"{spec.label}: {key}={shown(raw)} is not valid ({want} expected); "
+                            f"using the default")
             continue
         try:  # the optimizer's own check, one key at a time, so one bad value costs one setting
             optimizers.get(name, **{key: value})
-        except ValueError as err:
-            warnings.append(f"{spec.label}: {err}; using the default.")
+        except (ValueError, TypeError) as err:
+            problems.append(f"{spec.label}: {err}; using the default")
             continue
+        if key in hyper and hyper[key] != value:
+            problems.append(f"{spec.label}: {key} given twice ({_value_text(hyper[key])} and "
+                            f"{_value_text(value)}); kept the last")
         hyper[key] = value
     return Run.of(name, **hyper)
 
 
-def decode(params: Mapping[str, Any], default: View) -> tuple[View, list[str]]:
-    """A View from query parameters; anything unusable falls back to ``default``."""
-    warnings: list[str] = []
-    view = default
+def decode(params: Mapping[str, Any], default: Scenario, *, max_runs: int = MAX_RUNS) -> Decoded:
+    """A scenario (and the presentation flag) from query parameters; never raises.
 
-    name = _first(params, "surface")
+    Anything unusable falls back to ``default``; every change made to what the
+    link asked for is listed in ``problems``.
+    """
+    problems: list[str] = []
+    scenario = default
+
+    unknown = [k for k in params if k not in KEYS and k not in FOREIGN_KEYS]
+    if unknown:
+        listed = ", ".join(shown(k, 20) for k in unknown[:5]) + (
+            f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        problems.append(f"unknown link parameter{'s' if len(unknown) > 1 else ''} {listed} "
+                        f"ignored (accepted: {', '.join(KEYS)})")
+
+    def single(key: str) -> str | None:
+        values = _values(params, key)
+        if not values:
+            return None
+        if len(values) > 1 and len(set(values)) > 1:
+            problems.append(f"{key} given {len(values)} times; kept the last, {shown(values[-1])}")
+        value = values[-1]
+        if len(value) > MAX_PARAM_CHARS:
+            problems.append(f"{key} is {len(value)} characters long (at most {MAX_PARAM_CHARS}); ignored")
+            return None
+        return value
+
+    name = single("surface")
     if name is not None:
         try:
             surfaces.get(name)
-            view = view.with_(surface=name)
+            scenario = scenario.with_(surface=name)
         except ValueError:
-            warnings.append(f"Unknown surface {name!r} in the link; showing "
-                            f"{surfaces.get(default.surface).label}. Valid surfaces: "
-                            f"{', '.join(surfaces.names())}.")
-    s = surfaces.get(view.surface)
+            problems.append(f"unknown surface {shown(name)}; showing "
+                            f"{surfaces.get(default.surface).label} (valid: {', '.join(surfaces.names())})")
+    s = surfaces.get(scenario.surface)
 
-    texts = _all(params, "opt")
+    texts = _values(params, "opt")
     if texts:
         runs: list[Run] = []
-        for text in texts:
-            run = decode_run(text, warnings)
-            if run is not None and run.name in [r.name for r in runs]:
-                warnings.append(f"{optimizers.spec(run.name).label} appears twice in the link; "
-                                f"kept the first.")
-            elif run is not None:
+        for text in texts[:4 * max_runs]:
+            if len(text) > MAX_PARAM_CHARS:
+                problems.append(f"an optimizer entry {len(text)} characters long was skipped "
+                                f"(at most {MAX_PARAM_CHARS})")
+                continue
+            run = decode_run(text, problems)
+            if run is None:
+                continue
+            if run in runs:
+                problems.append(f"{shown(run.text)} appears twice; kept one")
+            else:
                 runs.append(run)
+        if len(texts) > 4 * max_runs:
+            problems.append(f"the link lists {len(texts)} optimizers; read the first {4 * max_runs}")
+        if len(runs) > max_runs:
+            dropped = ", ".join(r.text for r in runs[max_runs:])
+            problems.append(f"this page shows at most {max_runs} optimizers; dropped {shown(dropped, 80)}")
+            runs = runs[:max_runs]
         if runs:
-            view = view.with_(runs=tuple(runs[:MAX_RUNS]))
+            scenario = scenario.with_(runs=tuple(runs))
         else:
-            warnings.append("No usable optimizer in the link; showing the default ones.")
+            problems.append("no usable optimizer in the link; showing the default ones")
 
-    start = list(view.start if view.surface == default.surface else s.start)
+    start = list(scenario.start if scenario.surface == default.surface else s.start)
     for i, (key, (lo, hi)) in enumerate((("x0", s.x_range), ("y0", s.y_range))):
-        raw = _first(params, key)
+        raw = single(key)
         if raw is None:
             continue
         x = _float(raw)
         if x is None or not lo <= x <= hi:
-            warnings.append(f"{key}={raw!r} is not a number inside the plot window "
-                            f"[{_num(lo)}, {_num(hi)}]; using {_num(start[i])}.")
+            problems.append(f"{key}={shown(raw)} is not a number inside the plot window "
+                            f"[{_num(lo)}, {_num(hi)}]; using {_num(start[i])}")
         else:
             start[i] = x
-    view = view.with_(start=(start[0], start[1]))
+    scenario = scenario.with_(start=(start[0], start[1]))
 
     for key, lo, hi, whole in (("steps", 1, MAX_STEPS, True), ("noise", 0.0, MAX_NOISE, False),
                                ("seed", 0, MAX_SEED, True)):
-        raw = _first(params, key)
+        raw = single(key)
         if raw is None:
             continue
         x = _float(raw)
         if x is None or (whole and x != int(x)) or not lo <= x <= hi:
             kind = "a whole number" if whole else "a number"
-            warnings.append(f"{key}={raw!r} is not {kind} from {_num(lo)} to {_num(hi)}; "
-                            f"using {_num(getattr(view, key))}.")
+            problems.append(f"{key}={shown(raw)} is not {kind} from {_num(lo)} to {_num(hi)}; "
+                            f"using {_num(getattr(scenario, key))}")
         else:
-            view = view.with_(**{key: int(x) if whole else x})
+            scenario = scenario.with_(**{key: int(x) if whole else x})
 
-    raw = _first(params, "present")
+    present = False
+    raw = single("present")
     if raw is not None:
-        view = view.with_(present=raw.strip().lower() in ("1", "true", "yes"))
-    return view, warnings
+        flag = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False,
+                "": False}.get(raw.strip().lower())
+        if flag is None:
+            problems.append(f"present={shown(raw)} is not 1 or 0; presentation mode is off")
+        present = bool(flag)
+    return Decoded(scenario, present, problems)
+
+
+def summarize(problems: list[str]) -> str:
+    """All problems of a link as one notice (a bulleted list, the long tail counted)."""
+    head = problems[:MAX_PROBLEMS_SHOWN]
+    lines = [f"- {p[0].upper()}{p[1:]}." for p in head]
+    if len(problems) > len(head):
+        lines.append(f"- … and {len(problems) - len(head)} more.")
+    return "\n".join(lines)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .figures import Path, stop_step
+from .figures import Path, run_label, stop_step
 
 
 def _fmt(x: float) -> str:
@@ -60,15 +60,40 @@ def summary_markdown(surface, paths: list[Path]) -> str:
     return "\n".join(lines)
 
 
-def paths_csv(surface, paths: list[Path]) -> str:
-    """step, optimizer, x, y, loss: one line per point (diverged points omitted)."""
+def describe(surface, scenario) -> str:
+    """One line naming what a figure shows: surface, formula, start, steps and every run."""
+    runs = "; ".join(run_label(r) for r in scenario.runs)
+    noise = f", gradient noise σ={scenario.noise:g} (seed {scenario.seed})" if scenario.noise else ""
+    return (f"{surface.label} f(x, y) = {plain_formula(surface)}, from ({scenario.start[0]:g}, "
+            f"{scenario.start[1]:g}), {scenario.steps} steps{noise}: {runs}")
+
+
+def plain_formula(surface) -> str:
+    """The surface's LaTeX without its most common markup, for a plain-text header."""
+    text = surface.latex.split("=", 1)[-1].strip()
+    for a, b in ((r"\frac{x^2}{20}", "x^2/20"), (r"\left", ""), (r"\right", ""), (r"\,", " "),
+                 (r"\cos", "cos"), (r"\sin", "sin"), (r"\pi", "pi"), ("{", "("), ("}", ")")):
+        text = text.replace(a, b)
+    return text
+
+
+def paths_csv(surface, paths: list[Path], scenario=None) -> str:
+    """step, optimizer, run, x, y, loss: one line per point (diverged points omitted).
+
+    Comment lines at the top say what was run: the surface and each optimizer's
+    hyperparameters, so a file keeps its context away from the app.
+    """
     out = io.StringIO()
-    out.write("step,optimizer,x,y,loss\n")
-    for p in paths:
+    if scenario is not None:
+        out.write(f"# {describe(surface, scenario)}\n")
+        for i, r in enumerate(scenario.runs):
+            out.write(f"# run {i}: {r.text}\n")
+    out.write("step,optimizer,run,x,y,loss\n")
+    for j, p in enumerate(paths):
         pts = p.finite
         losses = surface.value(pts)
         for i, ((x, y), f) in enumerate(zip(pts.tolist(), losses.tolist())):
-            out.write(f"{i},{p.name},{x!r},{y!r},{f!r}\n")
+            out.write(f"{i},{p.name},{j},{x!r},{y!r},{f!r}\n")
     return out.getvalue()
 
 

@@ -6,13 +6,19 @@ every addition.  Instead the default is searched: run the optimizer from the
 surface's start for each rate on a coarse log grid and keep the one whose path
 gets lowest fastest (mean log loss over the run) without leaving the plot
 window.  On a surface with no minimum (a saddle) "lowest" means "escapes
-furthest while still on the plot".  Cached: each pair is searched once per
-process.
+furthest while still on the plot".
+
+No visitor waits for the search: its results for every registered pair are
+checked in (``tuned_lr.json``, regenerated with ``python -m viz.tuning``, and a
+test keeps it equal to the search).  A pair missing from the table (a surface
+typed in by a user) is searched on first use and cached.
 """
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -45,3 +51,31 @@ def tuned_lr(surface: str, optimizer: str) -> float:
             best, best_score = lr, score
     # Nothing stayed on the plot: the smallest rate offered is the least bad.
     return best if best is not None else max(knob.lo, SEARCH[0])
+
+
+TABLE_FILE = Path(__file__).with_name("tuned_lr.json")
+
+
+@lru_cache(maxsize=1)
+def table() -> dict[str, dict[str, float]]:
+    try:
+        return json.loads(TABLE_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def default_lr(surface: str, optimizer: str) -> float:
+    """The tuned learning rate: from the checked-in table, else searched now."""
+    hit = table().get(surface, {}).get(optimizer)
+    return float(hit) if hit is not None else tuned_lr(surface, optimizer)
+
+
+def write_table() -> dict[str, dict[str, float]]:
+    out = {s: {o: tuned_lr(s, o) for o in optimizers.names()} for s in surfaces.names()}
+    TABLE_FILE.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+    return out
+
+
+if __name__ == "__main__":
+    write_table()
+    print(f"wrote {TABLE_FILE}")

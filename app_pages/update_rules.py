@@ -3,25 +3,15 @@
 import streamlit as st
 
 import optimizers
-from ui import common
-from viz import figures
-from viz.state import Run, View
+from ui import pagestate
+from viz import figures, presets
 
 FIXES = {"direction": "fixes the direction", "step size": "fixes the step size",
          "both": "fixes direction and step size", "neither": "the baseline"}
 
 
-def demo(name: str) -> View:
-    """The optimizer against plain SGD on the stretched bowl, where the difference shows."""
-    runs = (Run.of("sgd", lr=0.95),) if name == "sgd" else (
-        Run.of("sgd", lr=0.95), Run.of(name, lr=common.default_lr("bowl", name)))
-    return View("bowl", runs, (-7.0, 2.0), 60)
-
-
 def open_demo(name: str) -> None:
-    common.apply_view("pg", demo(name))
-    st.session_state["pg.ready"] = True
-    st.session_state["pg.warnings"] = []
+    pagestate.PageState.preset("pg", presets.demo(name))
 
 
 st.title("Update rules")
@@ -41,7 +31,7 @@ for name in optimizers.names():
                       f"— {FIXES[spec.fixes]}</span></h3>", unsafe_allow_html=True)
         if button.button("Open in Playground", key=f"rules.{name}", on_click=open_demo, args=(name,),
                          width="stretch"):
-            st.switch_page("pages/lab/playground.py")
+            st.switch_page("app_pages/playground.py")
         rule, notes = st.columns(2) if spec.textbook else (st.container(), None)
         with rule:
             st.caption("As computed here (and by torch.optim)")

@@ -1,0 +1,21 @@
+"""3D: the surface with the paths lifted onto it; drag to rotate, scroll to zoom."""
+
+import streamlit as st
+
+import surfaces
+from ui import cache, chrome
+from viz import presets
+
+P = "3d"
+
+ps, sc = chrome.page(P, presets.BY_KEY["saddle"].scenario, title="3D view",
+                     intro=lambda s: f"**{s.label}**: ${s.latex}$. Drag to rotate, scroll to zoom."
+                     + (" Height is log-scaled, as the contour colours are." if s.log_color else ""))
+s = surfaces.get(sc.surface)
+paths = cache.paths(sc)
+fig = cache.scene(sc.link, 780 if ps.present else 680)
+st.plotly_chart(fig, key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
+st.markdown(cache.summary(sc.link))
+chrome.notes(s, paths)
+if not ps.present:
+    chrome.exports(ps, sc, fig, s, paths)

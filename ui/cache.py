@@ -1,0 +1,109 @@
+"""Work shared by every session in the server process, keyed by cheap strings.
+
+A whole class shares one process, so anything computed for one student is
+computed for all.  Keys are short strings (a surface name, a run's link text,
+the scenario's link) rather than dataclasses, which Streamlit would hash field
+by field on every lookup.  What is cached is read-only: trajectories are
+frozen arrays and figures refuse mutation, so one session cannot change
+another's picture.
+
+Trajectories are computed once per bucket of steps and sliced: a path for
+fewer steps is a prefix of the path for more, so moving the steps slider
+within a bucket costs nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import optimizers
+import surfaces
+from viz import figures, tuning
+from viz.state import Run, Scenario, decode_link
+
+STEP_BUCKETS = (60, 200, 1000)
+
+
+def bucket(steps: int) -> int:
+    return next((b for b in STEP_BUCKETS if steps <= b), steps)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def grid(surface: str, n: int = 120) -> figures.Grid:
+    return figures.surface_grid(surfaces.get(surface), n)
+
+
+@st.cache_resource(max_entries=2048, show_spinner=False)
+def _trajectory(surface: str, run_text: str, x0: float, y0: float, steps: int,
+                noise: float, seed: int) -> optimizers.Trajectory:
+    run = decode_link(f"surface={surface}&opt={run_text}&x0=0&y0=0&steps=1").runs[0]
+    opt = optimizers.get(run.name, **run.kwargs)
+    tr = optimizers.run(opt, surfaces.get(surface), (x0, y0), steps, noise=noise, seed=seed)
+    for a in tr:
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
+    return tr
+
+
+def trajectory(surface: str, run: Run, start, steps: int, noise: float = 0.0,
+               seed: int = 0) -> tuple[np.ndarray, int]:
+    """Points (steps + 1, 2), read-only, and the step it diverged at (-1 if never)."""
+    tr = _trajectory(surface, run.text, float(start[0]), float(start[1]), bucket(steps),
+                     float(noise), int(seed))
+    d = int(tr.diverged_at)
+    return tr.points[: steps + 1], (d if d <= steps else -1)
+
+
+def paths(scenario: Scenario) -> list[figures.Path]:
+    out = []
+    for i, run in enumerate(scenario.runs):
+        points, diverged = trajectory(scenario.surface, run, scenario.start, scenario.steps,
+                                      scenario.noise, scenario.seed)
+        out.append(figures.Path(run.name, figures.run_label(run), points, diverged,
+                                copy=figures.copy_index(scenario.runs, i)))
+    return out
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def default_lr(surface: str, name: str) -> float:
+    return tuning.default_lr(surface, name)
+
+
+def _scenario(link: str) -> Scenario:
+    return decode_link(link)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def contour(link: str, height: int) -> figures.PlainFigure:
+    sc = _scenario(link)
+    s = surfaces.get(sc.surface)
+    return figures.contour_figure(s, grid(sc.surface), paths(sc), sc.start, height=height)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def loss(link: str) -> figures.PlainFigure:
+    sc = _scenario(link)
+    return figures.loss_figure(surfaces.get(sc.surface), grid(sc.surface), paths(sc))
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def panels(link: str, height_per_row: int, cols: int) -> figures.PlainFigure:
+    sc = _scenario(link)
+    return figures.panels_figure(surfaces.get(sc.surface), grid(sc.surface, 80), paths(sc), sc.start,
+                                 height_per_row=height_per_row, cols=cols)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def scene(link: str, height: int) -> figures.PlainFigure:
+    sc = _scenario(link)
+    return figures.surface3d_figure(surfaces.get(sc.surface), grid(sc.surface, 70), paths(sc), sc.start,
+                                    height=height)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def summary(link: str) -> str:
+    from viz import tables
+
+    sc = _scenario(link)
+    return tables.summary_markdown(surfaces.get(sc.surface), paths(sc))

@@ -1,0 +1,123 @@
+"""Page chrome: the skeleton every page shares, messages, presentation mode, exports."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+import streamlit as st
+
+import surfaces
+from viz import figures, presets, state, tables
+from viz.state import Scenario
+
+from . import controls
+from .pagestate import PageState
+
+CSS = "<style>.block-container{padding-top:2.5rem}</style>"
+PRESENT_CSS = ("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
+               "header[data-testid='stHeader']{display:none !important}"
+               ".block-container{padding-top:0.6rem;padding-bottom:0.5rem;max-width:100% !important}"
+               "</style>")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:&])")
+
+
+def escape(text: str) -> str:
+    """User text made inert in Streamlit markdown: no links, HTML, LaTeX, emoji or colour codes."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object], str],
+         min_runs: int = 1, max_runs: int = state.MAX_RUNS) -> tuple[PageState, Scenario]:
+    """Sidebar, title, messages, link; stops the page when there is nothing to draw."""
+    ps = PageState(prefix, default, min_runs=min_runs, max_runs=max_runs)
+    controls.sidebar(ps)
+    scenario, problems = ps.read()
+    st.markdown(PRESENT_CSS if ps.present else CSS, unsafe_allow_html=True)
+    s = surfaces.get(scenario.surface)
+    if ps.present:
+        presentation_bar(ps)
+    else:
+        st.title(title)
+        st.markdown(intro(s))
+    lesson_callout(ps, scenario)
+    messages(ps, problems)
+    ps.write_link(scenario)
+    if len(scenario.runs) < min_runs:
+        st.stop()
+    return ps, scenario
+
+
+def presentation_bar(ps: PageState) -> None:
+    """On a projector: the lessons in a row, and the way back."""
+    cols = st.columns(len(presets.PRESETS) + 1)
+    for col, p in zip(cols, presets.PRESETS):
+        col.button(p.title, key=ps.key("plesson", p.key), help=p.blurb, on_click=controls.presets_apply,
+                   args=(ps, p.key), width="stretch")
+    cols[-1].button("Exit presentation", key=ps.key("exit"), icon=":material/close_fullscreen:",
+                    on_click=lambda: st.session_state.__setitem__(ps.key("present"), False),
+                    width="stretch")
+
+
+def lesson_callout(ps: PageState, scenario: Scenario) -> None:
+    """While a lesson is shown unchanged, its blurb says what to look at."""
+    key = st.session_state.get(ps.key("lesson_shown"))
+    if key and presets.BY_KEY[key].scenario == scenario:
+        p = presets.BY_KEY[key]
+        st.info(f"**{p.title}.** {p.blurb}", icon=":material/school:")
+    elif key:
+        st.session_state[ps.key("lesson_shown")] = None
+
+
+def messages(ps: PageState, problems: list[str]) -> None:
+    """One notice for the link's problems (dismissable; it clears on the first edit), then the
+    problems with the current settings."""
+    if ps.problems:
+        box = st.warning(
+            f"**This link had problems; the rest of it is shown.**\n\n{escape_list(ps.problems)}",
+            icon=":material/link_off:")
+        del box
+        st.button("Dismiss", key=ps.key("dismiss"), on_click=ps.dismiss, type="tertiary",
+                  icon=":material/close:")
+    for p in problems:
+        st.warning(p, icon=":material/warning:")
+
+
+def escape_list(problems: list[str]) -> str:
+    lines = state.summarize(problems).splitlines()
+    return "\n".join("- " + escape(line[2:]) if line.startswith("- ") else escape(line) for line in lines)
+
+
+def share_url(scenario: Scenario) -> str:
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{scenario.link}"
+
+
+def exports(ps: PageState, scenario: Scenario, fig, surface, paths) -> None:
+    """Copy-link, CSV and standalone HTML, without any work until clicked."""
+    with st.expander("Share and export"):
+        st.caption("Link to exactly this view (copy button on the right):")
+        st.code(share_url(scenario), language=None, wrap_lines=True)
+        c1, c2 = st.columns(2)
+        c1.download_button("Paths as CSV", data=lambda: tables.paths_csv(surface, paths, scenario),
+                           file_name="optimizer_paths.csv", mime="text/csv", key=ps.key("csv"),
+                           on_click="ignore", width="stretch")
+        c2.download_button("Figure as HTML", data=lambda: figures.standalone_html(
+                               fig, title=tables.describe(surface, scenario)),
+                           file_name="optimizer_paths.html", mime="text/html",
+                           key=ps.key("html"), on_click="ignore", width="stretch")
+
+
+def notes(surface, paths: list[figures.Path]) -> None:
+    for p in paths:
+        if figures.stop_step(surface, p) > 0:
+            icon = ":material/bolt:" if surface.minima else ":material/call_made:"
+            st.info(figures.divergence_note(surface, p), icon=icon)
+
+
+def on_plot_select(ps: PageState) -> None:
+    """A click on the plot selects a (hidden) grid point: start there."""
+    ss = st.session_state
+    start = tables.start_from_selection(ss.get(ps.key("chart")), surfaces.get(ps.scenario.surface))
+    if start is not None:
+        ps.set_start(start)

@@ -1,0 +1,202 @@
+"""One page's state: the scenario it shows, kept in the session, mirrored by widgets and the link.
+
+The stored ``Scenario`` is the single source of truth.  Widgets are views of
+it: a widget whose key is missing (first run, after a lesson, or because
+Streamlit dropped the key of a widget that was not drawn) is given its value
+from the scenario just before it is drawn, and after the controls are drawn
+``read`` folds the widgets' values back into a new scenario.  Anything that
+changes the shape of the controls (a lesson, a surface, adding or removing an
+optimizer) edits the scenario and forgets the page's widget keys, so they are
+re-read from it.  The link is written from the scenario at the end of a run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+import optimizers
+import surfaces
+from viz import state
+from viz.state import Run, Scenario
+
+from . import cache
+
+
+class PageState:
+    def __init__(self, prefix: str, default: Scenario, *, min_runs: int = 1,
+                 max_runs: int = state.MAX_RUNS):
+        self.prefix, self.default = prefix, default
+        self.min_runs, self.max_runs = min_runs, max_runs
+        self._load()
+
+    # --- keys ------------------------------------------------------------------------------------
+    def key(self, *parts: Any) -> str:
+        return ".".join([self.prefix, *map(str, parts)])
+
+    def run_keys(self, i: int, name: str) -> dict[str, str]:
+        """Widget key per hyperparameter field of run slot ``i`` (betas as two fields)."""
+        keys = {}
+        for knob in optimizers.spec(name).knobs:
+            if knob.name == "betas":
+                keys["betas.0"], keys["betas.1"] = self.key("run", i, "betas", 0), self.key("run", i, "betas", 1)
+            else:
+                keys[knob.name] = self.key("run", i, knob.name)
+        return keys
+
+    # --- the stored scenario -------------------------------------------------------------------------
+    @property
+    def scenario(self) -> Scenario:
+        return st.session_state[self.key("scenario")]
+
+    @property
+    def present(self) -> bool:
+        return bool(st.session_state.get(self.key("present"), False))
+
+    @property
+    def problems(self) -> list[str]:
+        """Problems with the link this page was opened from (until the first edit)."""
+        return st.session_state.get(self.key("link_problems"), [])
+
+    def dismiss(self) -> None:
+        st.session_state[self.key("link_problems")] = []
+
+    def _load(self) -> None:
+        ss = st.session_state
+        if self.key("scenario") in ss:
+            if self.key("present") not in ss:  # the widget key was dropped while away
+                ss[self.key("present")] = ss.get(self.key("present_value"), False)
+            return
+        params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+        decoded = state.decode(params, self.default, max_runs=self.max_runs)
+        ss[self.key("scenario")] = decoded.scenario
+        ss[self.key("present")] = decoded.present
+        ss[self.key("link_problems")] = decoded.problems
+        ss[self.key("link_seen")] = None
+
+    @classmethod
+    def preset(cls, prefix: str, scenario: Scenario) -> None:
+        """Make page ``prefix`` show ``scenario`` next time it is opened (from another page)."""
+        ps = cls.__new__(cls)
+        ps.prefix = prefix
+        if ps.key("scenario") not in st.session_state:
+            st.session_state[ps.key("present")] = False
+        ps.show(scenario)
+        st.session_state[ps.key("link_seen")] = True
+
+    def show(self, scenario: Scenario, *, present: bool | None = None) -> None:
+        """Make the page show ``scenario`` (a lesson, a demo, a structural edit)."""
+        ss = st.session_state
+        self._forget_widgets()
+        ss[self.key("scenario")] = scenario
+        if present is not None:
+            ss[self.key("present")] = present
+        self.dismiss()
+
+    def _forget_widgets(self) -> None:
+        ss = st.session_state
+        for k in [k for k in ss if isinstance(k, str) and k.startswith(self.prefix + ".w.")]:
+            del ss[k]
+        for k in [k for k in ss if isinstance(k, str) and k.startswith(self.prefix + ".run.")]:
+            del ss[k]
+        for name in ("surface", "x0", "y0", "steps", "noise", "seed", "add"):
+            ss.pop(self.key(name), None)
+
+    # --- widgets <-> scenario --------------------------------------------------------------------------
+    def seed_widgets(self) -> None:
+        """Give every missing widget key its value from the stored scenario."""
+        ss, sc = st.session_state, self.scenario
+        plain = {"surface": sc.surface, "x0": float(sc.start[0]), "y0": float(sc.start[1]),
+                 "steps": sc.steps, "noise": float(sc.noise), "seed": int(sc.seed)}
+        for name, value in plain.items():
+            ss.setdefault(self.key(name), value)
+        for i, run in enumerate(sc.runs):
+            values = {**optimizers.spec(run.name).defaults, **run.kwargs}
+            for field, key in self.run_keys(i, run.name).items():
+                if key in ss:
+                    continue
+                if field.startswith("betas."):
+                    ss[key] = float(values["betas"][int(field[-1])])
+                elif isinstance(values[field], bool):
+                    ss[key] = values[field]
+                else:
+                    ss[key] = float(values[field])
+
+    def read(self) -> tuple[Scenario, list[str]]:
+        """The scenario the widgets show now (stored), and problems with it (named, never raised).
+
+        A hyperparameter the optimizer refuses (Nesterov without momentum) leaves
+        that optimizer out of the picture, with a message, but keeps it in the
+        controls so the user can fix it.
+        """
+        ss, old = st.session_state, self.scenario
+        runs, problems = [], []
+        for i, run in enumerate(old.runs):
+            keys = self.run_keys(i, run.name)
+            hyper = {**run.kwargs}
+            hyper.update({f: ss[k] for f, k in keys.items() if not f.startswith("betas.") and k in ss})
+            if keys.get("betas.0") in ss and keys.get("betas.1") in ss:
+                hyper["betas"] = (ss[keys["betas.0"]], ss[keys["betas.1"]])
+            runs.append(Run.of(run.name, **hyper))
+        sc = Scenario(
+            ss.get(self.key("surface"), old.surface), tuple(runs),
+            (float(ss.get(self.key("x0"), old.start[0])), float(ss.get(self.key("y0"), old.start[1]))),
+            int(ss.get(self.key("steps"), old.steps)), float(ss.get(self.key("noise"), old.noise)),
+            int(ss.get(self.key("seed"), old.seed)))
+        if sc != old and self.problems and ss.get(self.key("link_seen")) is not None:
+            self.dismiss()  # the first edit after opening a link clears its notice
+        ss[self.key("link_seen")] = True
+        ss[self.key("scenario")] = sc
+        ss[self.key("present_value")] = self.present
+        shown = []
+        for run in sc.runs:
+            try:
+                optimizers.get(run.name, **run.kwargs)
+            except (ValueError, TypeError) as err:
+                problems.append(f"{optimizers.spec(run.name).label} is left out: {err}.")
+                continue
+            shown.append(run)
+        if len(shown) < self.min_runs:
+            problems.append(f"Pick at least {self.min_runs} optimizer{'s' if self.min_runs > 1 else ''} "
+                            f"in the sidebar.")
+        return sc.with_(runs=tuple(shown)), problems
+
+    # --- edits (callbacks) --------------------------------------------------------------------------------
+    def set_surface(self) -> None:
+        """A new surface gets its own start and every optimizer its tuned learning rate."""
+        name = st.session_state[self.key("surface")]
+        s = surfaces.get(name)
+        sc = self.scenario
+        runs = tuple(Run.of(r.name, **{**r.kwargs, "lr": cache.default_lr(name, r.name)}) for r in sc.runs)
+        self.show(sc.with_(surface=name, start=s.start, runs=runs))
+
+    def add_run(self) -> None:
+        name = st.session_state.get(self.key("add"))
+        sc = self.scenario
+        if name and len(sc.runs) < self.max_runs:
+            self.show(sc.with_(runs=sc.runs + (Run.of(name, lr=cache.default_lr(sc.surface, name)),)))
+        else:
+            st.session_state.pop(self.key("add"), None)
+
+    def remove_run(self, i: int) -> None:
+        sc = self.scenario
+        self.show(sc.with_(runs=sc.runs[:i] + sc.runs[i + 1:]))
+
+    def copy_run(self, i: int) -> None:
+        """The same optimizer again, for comparing two settings of it."""
+        sc = self.scenario
+        if len(sc.runs) < self.max_runs:
+            self.show(sc.with_(runs=sc.runs[:i + 1] + (sc.runs[i],) + sc.runs[i + 1:]))
+
+    def set_start(self, xy: tuple[float, float]) -> None:
+        st.session_state[self.key("x0")], st.session_state[self.key("y0")] = xy
+
+    # --- the link ---------------------------------------------------------------------------------------------
+    def write_link(self, scenario: Scenario) -> None:
+        """Keep the address bar equal to what is shown, so it can be copied and shared."""
+        want = state.encode(scenario, present=self.present)
+        have = {k: (st.query_params.get_all(k) if k == "opt" else st.query_params.get(k))
+                for k in st.query_params.keys()}
+        if have != want:
+            st.query_params.from_dict(want)
