@@ -2,8 +2,11 @@
 
 A whole class shares one process, so anything computed for one student is
 computed for all.  Keys are short strings (a surface name, a run's link text,
-the scenario's link) rather than dataclasses, which Streamlit would hash field
-by field on every lookup.  What is cached is read-only: trajectories are
+the scenario's link) rather than dataclasses.  The caches are bounded
+``functools.lru_cache``s, not ``st.cache_resource``: Streamlit's cache inspects
+the function's signature and hashes every argument on each lookup (about half
+a millisecond each, a dozen lookups per rerun), while a string key costs a
+dictionary probe.  The bounds keep one class from filling the memory.  What is cached is read-only: trajectories are
 frozen arrays and figures refuse mutation, so one session cannot change
 another's picture.
 
@@ -14,13 +17,14 @@ within a bucket costs nothing.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
-import streamlit as st
 
 import optimizers
 import surfaces
 from viz import figures, tuning
-from viz.state import Run, Scenario, decode_link
+from viz.state import Run, Scenario, decode_link, run_from_text
 
 STEP_BUCKETS = (60, 200, 1000)
 
@@ -29,15 +33,15 @@ def bucket(steps: int) -> int:
     return next((b for b in STEP_BUCKETS if steps <= b), steps)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@lru_cache(maxsize=64)
 def grid(surface: str, n: int = 120) -> figures.Grid:
     return figures.surface_grid(surfaces.get(surface), n)
 
 
-@st.cache_resource(max_entries=2048, show_spinner=False)
+@lru_cache(maxsize=2048)
 def _trajectory(surface: str, run_text: str, x0: float, y0: float, steps: int,
                 noise: float, seed: int) -> optimizers.Trajectory:
-    run = decode_link(f"surface={surface}&opt={run_text}&x0=0&y0=0&steps=1").runs[0]
+    run = run_from_text(run_text)
     opt = optimizers.get(run.name, **run.kwargs)
     tr = optimizers.run(opt, surfaces.get(surface), (x0, y0), steps, noise=noise, seed=seed)
     for a in tr:
@@ -65,43 +69,44 @@ def paths(scenario: Scenario) -> list[figures.Path]:
     return out
 
 
-@st.cache_resource(max_entries=512, show_spinner=False)
+@lru_cache(maxsize=512)
 def default_lr(surface: str, name: str) -> float:
     return tuning.default_lr(surface, name)
 
 
+@lru_cache(maxsize=1024)
 def _scenario(link: str) -> Scenario:
     return decode_link(link)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@lru_cache(maxsize=256)
 def contour(link: str, height: int) -> figures.PlainFigure:
     sc = _scenario(link)
     s = surfaces.get(sc.surface)
     return figures.contour_figure(s, grid(sc.surface), paths(sc), sc.start, height=height)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@lru_cache(maxsize=256)
 def loss(link: str) -> figures.PlainFigure:
     sc = _scenario(link)
     return figures.loss_figure(surfaces.get(sc.surface), grid(sc.surface), paths(sc))
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
+@lru_cache(maxsize=128)
 def panels(link: str, height_per_row: int, cols: int) -> figures.PlainFigure:
     sc = _scenario(link)
     return figures.panels_figure(surfaces.get(sc.surface), grid(sc.surface, 80), paths(sc), sc.start,
                                  height_per_row=height_per_row, cols=cols)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@lru_cache(maxsize=64)
 def scene(link: str, height: int) -> figures.PlainFigure:
     sc = _scenario(link)
     return figures.surface3d_figure(surfaces.get(sc.surface), grid(sc.surface, 70), paths(sc), sc.start,
                                     height=height)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@lru_cache(maxsize=256)
 def summary(link: str) -> str:
     from viz import tables
 

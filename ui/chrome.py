@@ -50,11 +50,10 @@ def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object]
 
 def presentation_bar(ps: PageState) -> None:
     """On a projector: the lessons in a row, and the way back."""
-    cols = st.columns(len(presets.PRESETS) + 1)
-    for col, p in zip(cols, presets.PRESETS):
-        col.button(p.title, key=ps.key("plesson", p.key), help=p.blurb, on_click=controls.presets_apply,
-                   args=(ps, p.key), width="stretch")
-    cols[-1].button("Exit presentation", key=ps.key("exit"), icon=":material/close_fullscreen:",
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    with left:
+        controls.lessons(ps, "plesson")
+    right.button("Exit presentation", key=ps.key("exit"), icon=":material/close_fullscreen:",
                     on_click=lambda: st.session_state.__setitem__(ps.key("present"), False),
                     width="stretch")
 

@@ -71,14 +71,11 @@ def _knob(ps: PageState, i: int, name: str, knob: optimizers.Knob) -> None:
     _slider(label, knob_options(knob), keys[knob.name], knob.help)
 
 
-def run_controls(ps: PageState, i: int, name: str, label: str, can_copy: bool) -> None:
+def run_controls(ps: PageState, i: int, name: str, label: str) -> None:
     spec = optimizers.spec(name)
-    head, copy, drop = st.columns([6, 1, 1], vertical_alignment="center")
+    head, drop = st.columns([7, 1], vertical_alignment="center")
     head.markdown(f"<div style='border-left:6px solid {figures.color(name)};padding-left:8px;"
                   f"font-weight:600;font-size:1.0rem'>{label}</div>", unsafe_allow_html=True)
-    copy.button(":material/content_copy:", key=ps.key("run", i, "copy"), on_click=ps.copy_run,
-                args=(i,), help=f"Add another {spec.label} to compare two settings of it",
-                disabled=not can_copy, type="tertiary")
     drop.button(":material/close:", key=ps.key("run", i, "remove"), on_click=ps.remove_run, args=(i,),
                 help=f"Remove this {spec.label}", type="tertiary")
     for knob in spec.knobs:
@@ -91,11 +88,18 @@ def run_controls(ps: PageState, i: int, name: str, label: str, can_copy: bool) -
                 _knob(ps, i, name, knob)
 
 
-def lesson_buttons(ps: PageState, container, cols: int = 2) -> None:
-    columns = container.columns(cols)
-    for i, p in enumerate(presets.PRESETS):
-        columns[i % cols].button(p.title, key=ps.key("lesson", p.key), help=p.blurb,
-                                 on_click=presets_apply, args=(ps, p.key), width="stretch")
+def lessons(ps: PageState, key: str = "lesson") -> None:
+    """The lessons as one row of pills (one widget, not one button each); a click shows it."""
+    st.pills("Lessons (one click each)", [p.key for p in presets.PRESETS], key=ps.key(key),
+             format_func=lambda k: presets.BY_KEY[k].title, on_change=_lesson_picked, args=(ps, key),
+             selection_mode="single")
+
+
+def _lesson_picked(ps: PageState, key: str) -> None:
+    picked = st.session_state.get(ps.key(key))
+    if picked:
+        presets_apply(ps, picked)
+    st.session_state[ps.key(key)] = None  # a pill is an action here, not a state
 
 
 def presets_apply(ps: PageState, key: str) -> None:
@@ -111,17 +115,17 @@ def sidebar(ps: PageState) -> None:
     with st.sidebar:
         st.toggle("Presentation mode", key=ps.key("present"),
                   help="Hide the controls and enlarge the figure, for a projector.")
-        st.markdown("**Lessons** (one click each)")
-        lesson_buttons(ps, st)
+        lessons(ps)
         st.divider()
         st.selectbox("Surface", surfaces.names(), key=ps.key("surface"),
                      format_func=lambda n: surfaces.get(n).label, on_change=ps.set_surface)
         st.markdown("**Optimizers**")
         full = len(sc.runs) >= ps.max_runs
         for i, run in enumerate(sc.runs):
-            run_controls(ps, i, run.name, figures.run_label(run), can_copy=not full)
+            run_controls(ps, i, run.name, figures.run_label(run))
         st.selectbox("Add an optimizer", optimizers.names(), index=None, key=ps.key("add"),
-                     placeholder=f"at most {ps.max_runs}" if full else "choose one to add",
+                     placeholder=(f"at most {ps.max_runs} optimizers" if full else
+                                  "add one (again, to compare two settings)"),
                      format_func=lambda n: optimizers.spec(n).label, on_change=ps.add_run,
                      disabled=full, label_visibility="collapsed")
         st.divider()

@@ -175,19 +175,17 @@ class PageState:
         name = st.session_state.get(self.key("add"))
         sc = self.scenario
         if name and len(sc.runs) < self.max_runs:
-            self.show(sc.with_(runs=sc.runs + (Run.of(name, lr=cache.default_lr(sc.surface, name)),)))
+            lr = cache.default_lr(sc.surface, name)
+            taken = [r.lr for r in sc.runs if r.name == name]
+            while lr in taken:  # a second copy to compare: start it at half the rate
+                lr = float(f"{lr / 2:.3g}")
+            self.show(sc.with_(runs=sc.runs + (Run.of(name, lr=lr),)))
         else:
             st.session_state.pop(self.key("add"), None)
 
     def remove_run(self, i: int) -> None:
         sc = self.scenario
         self.show(sc.with_(runs=sc.runs[:i] + sc.runs[i + 1:]))
-
-    def copy_run(self, i: int) -> None:
-        """The same optimizer again, for comparing two settings of it."""
-        sc = self.scenario
-        if len(sc.runs) < self.max_runs:
-            self.show(sc.with_(runs=sc.runs[:i + 1] + (sc.runs[i],) + sc.runs[i + 1:]))
 
     def set_start(self, xy: tuple[float, float]) -> None:
         st.session_state[self.key("x0")], st.session_state[self.key("y0")] = xy

@@ -146,13 +146,13 @@ def decode_link(text: str) -> Scenario:
     from urllib.parse import parse_qs
 
     params = parse_qs(text, keep_blank_values=True)
-    runs = tuple(_run_from_text(t) for t in params["opt"])
+    runs = tuple(run_from_text(t) for t in params["opt"])
     return Scenario(params["surface"][0], runs, (float(params["x0"][0]), float(params["y0"][0])),
                     int(params["steps"][0]), float(params.get("noise", ["0"])[0]),
                     int(params.get("seed", ["0"])[0]))
 
 
-def _run_from_text(text: str) -> Run:
+def run_from_text(text: str) -> Run:
     name, *pairs = text.split(",")
     defaults = optimizers.spec(name).defaults
     hyper = {}
