@@ -4,12 +4,15 @@
     s = surfaces.get("rosenbrock")
     s.value(xy), s.grad(xy)     # xy shaped (..., 2)
 
+    s = surfaces.from_formula("x^2/20 + y^2", (-10, 10), (-5, 5))   # your own
+
 The registry order is the display order. To add a surface, define one
 ``Surface(...)`` in ``catalog.py`` and add one line to ``_SURFACES`` below.
 """
 
 from surfaces import catalog
 from surfaces.base import Surface
+from surfaces.formula import from_formula
 
 _SURFACES = (
     catalog.BOWL,
@@ -42,4 +45,4 @@ def get(name: str) -> Surface:
         raise ValueError(message) from None
 
 
-__all__ = ["Surface", "get", "names"]
+__all__ = ["Surface", "from_formula", "get", "names"]

@@ -35,7 +35,9 @@ class Surface:
     same point evaluated inside a grid, bit for bit.
 
     ``minima`` lists the global minimisers; it is empty when the function is
-    unbounded below (the saddles). ``log_color`` asks for a log colour scale,
+    unbounded below (the saddles), or when nobody knows them: a user's formula
+    says ``minima_known=False``, so "no minimum listed" does not read as "falls
+    without bound". ``log_color`` asks for a log colour scale,
     for surfaces whose interesting valley is orders of magnitude below the
     walls around it.
 
@@ -55,6 +57,7 @@ class Surface:
     start: Point
     log_color: bool
     lesson: str
+    minima_known: bool = True
 
     def value(self, xy) -> np.ndarray:
         """f at points shaped ``(..., 2)``; returns float64 shaped ``(...)``."""
