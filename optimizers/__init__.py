@@ -4,6 +4,13 @@
     opt = optimizers.get("adam", lr=0.01)
     tr = optimizers.run(opt, surfaces.get("bowl"), start, steps=100)
 
+Any numeric hyperparameter may also be an array that broadcasts with the
+batch of starts, one path per value, each bit for bit the path of a run with
+that value alone (a learning-rate sweep in one call)::
+
+    lrs = np.geomspace(1e-4, 1, 200)
+    tr = optimizers.run(optimizers.get("adam", lr=lrs), surface, start, 500)   # 200 paths
+
 Add an optimizer: one new file with its factory and ``Spec``, one line below.
 """
 

@@ -30,15 +30,15 @@ class AdadeltaState(NamedTuple):
 
 
 def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
-    check_lr(lr)
-    check_range(rho, "rho value", 0.0, 1.0, hi_open=False)
-    check_eps(eps)
-    check_weight_decay(weight_decay)
+    lr = check_lr(lr)
+    rho = check_range(rho, "rho value", 0.0, 1.0, hi_open=False)
+    eps = check_eps(eps)
+    weight_decay = check_weight_decay(weight_decay)
 
     def init(params):
         return AdadeltaState(0, np.zeros_like(params), np.zeros_like(params))
 
-    def update(g, state, params):
+    def update(g, state, params, lr=lr):
         g = with_weight_decay(g, params, weight_decay)
         v = state.v * rho + (1 - rho) * g * g
         delta = np.sqrt(state.u + eps) / np.sqrt(v + eps) * g

@@ -28,16 +28,16 @@ class AdagradState(NamedTuple):
 
 
 def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
-    check_lr(lr)
-    check_range(lr_decay, "lr_decay value")
-    check_weight_decay(weight_decay)
-    check_range(initial_accumulator_value, "initial_accumulator_value value")
-    check_eps(eps)
+    lr = check_lr(lr)
+    lr_decay = check_range(lr_decay, "lr_decay value")
+    weight_decay = check_weight_decay(weight_decay)
+    G0 = check_range(initial_accumulator_value, "initial_accumulator_value value")
+    eps = check_eps(eps)
 
     def init(params):
-        return AdagradState(0, np.full_like(params, initial_accumulator_value))
+        return AdagradState(0, np.full_like(params, G0))  # an array G0 broadcasts
 
-    def update(g, state, params):
+    def update(g, state, params, lr=lr):
         t = state.count + 1
         g = with_weight_decay(g, params, weight_decay)
         lr_t = lr / (1 + (t - 1) * lr_decay)

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .base import (GRAD_LATEX, Knob, Spec, check_betas, check_eps, check_lr,
-                   check_weight_decay, lerp, with_weight_decay)
+                   check_weight_decay, lerp, per_step, with_weight_decay)
 from .sgd import LR, WD
 
 
@@ -35,26 +35,33 @@ class AdamState(NamedTuple):
 
 
 def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, amsgrad=False):
-    check_lr(lr)
+    lr = check_lr(lr)
     b1, b2 = check_betas(betas)
-    check_eps(eps)
-    check_weight_decay(weight_decay)
+    eps = check_eps(eps)
+    weight_decay = check_weight_decay(weight_decay)
+    corrections = per_step(_corrections, b1, b2)
 
     def init(params):
         z = np.zeros_like(params)
         return AdamState(0, z, z, z)
 
-    def update(g, state, params):
+    def update(g, state, params, lr=lr):
         t = state.count + 1
         g = with_weight_decay(g, params, weight_decay)
         m = lerp(state.m, g, 1 - b1)
         v = state.v * b2 + (1 - b2) * g * g
         v_max = np.maximum(state.v_max, v) if amsgrad else state.v_max
-        step_size = lr / (1 - b1 ** t)
-        denom = np.sqrt(v_max if amsgrad else v) / (1 - b2 ** t) ** 0.5 + eps
+        bc1, bc2_sqrt = corrections(t)
+        step_size = lr / bc1
+        denom = np.sqrt(v_max if amsgrad else v) / bc2_sqrt + eps
         return (-step_size * m) / denom, AdamState(t, m, v, v_max)
 
     return init, update
+
+
+def _corrections(b1, b2, t):
+    """1 - β₁ᵗ and √(1 - β₂ᵗ), as torch computes them (Python floats)."""
+    return 1 - b1 ** t, (1 - b2 ** t) ** 0.5
 
 
 def amsgrad(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
@@ -69,7 +76,7 @@ _MOMENTS = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\"
             r" &v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\")
 
 ADAM = Spec(
-    name="adam", label="Adam", factory=adam, knobs=(LR, BETAS, EPS, WD),
+    name="adam", label="Adam", factory=adam, knobs=(LR, BETAS, EPS, WD), stepwise=("betas",),
     latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &{_MOMENTS}"
           r" &\hat m_t = \frac{m_t}{1-\beta_1^t}, \quad \hat v_t = \frac{v_t}{1-\beta_2^t}\\"
           r" &\theta_t = \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon}\end{aligned}",
@@ -86,7 +93,7 @@ ADAM = Spec(
 )
 
 AMSGRAD = Spec(
-    name="amsgrad", label="AMSGrad", factory=amsgrad, knobs=(LR, BETAS, EPS, WD),
+    name="amsgrad", label="AMSGrad", factory=amsgrad, knobs=(LR, BETAS, EPS, WD), stepwise=("betas",),
     latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &{_MOMENTS}"
           r" &v^{\max}_t = \max(v^{\max}_{t-1},\, v_t)\\"
           r" &\theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,"

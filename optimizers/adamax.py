@@ -17,7 +17,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .adam import BETAS, EPS
-from .base import GRAD_LATEX, Spec, check_betas, check_eps, check_lr, check_weight_decay, lerp, with_weight_decay
+from .base import (GRAD_LATEX, Spec, check_betas, check_eps, check_lr, check_weight_decay, lerp, per_step,
+                   with_weight_decay)
 from .sgd import LR, WD
 
 
@@ -28,27 +29,28 @@ class AdamaxState(NamedTuple):
 
 
 def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-    check_lr(lr)
+    lr = check_lr(lr)
     b1, b2 = check_betas(betas)
-    check_eps(eps)
-    check_weight_decay(weight_decay)
+    eps = check_eps(eps)
+    weight_decay = check_weight_decay(weight_decay)
+    correction = per_step(lambda b1, t: 1 - b1 ** t, b1)  # torch's Python float
 
     def init(params):
         return AdamaxState(0, np.zeros_like(params), np.zeros_like(params))
 
-    def update(g, state, params):
+    def update(g, state, params, lr=lr):
         t = state.count + 1
         g = with_weight_decay(g, params, weight_decay)
         m = lerp(state.m, g, 1 - b1)
         u = np.maximum(state.u * b2, np.abs(g) + eps)
-        clr = lr / (1 - b1 ** t)
+        clr = lr / correction(t)
         return (-clr * m) / u, AdamaxState(t, m, u)
 
     return init, update
 
 
 ADAMAX = Spec(
-    name="adamax", label="Adamax", factory=adamax, knobs=(LR, BETAS, EPS, WD),
+    name="adamax", label="Adamax", factory=adamax, knobs=(LR, BETAS, EPS, WD), stepwise=("betas",),
     latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &m_t = \beta_1 m_{{t-1}} + (1-\beta_1)\, g_t\\"
           r" &u_t = \max(\beta_2\, u_{t-1},\ |g_t| + \varepsilon)\\"
           r" &\theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\, \frac{m_t}{u_t}\end{aligned}",

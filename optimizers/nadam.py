@@ -23,7 +23,7 @@ import numpy as np
 
 from .adam import BETAS, EPS
 from .base import (GRAD_LATEX, Knob, Spec, check_betas, check_eps, check_lr, check_range,
-                   check_weight_decay, lerp, with_weight_decay)
+                   check_weight_decay, lerp, per_step, with_weight_decay)
 from .sgd import LR, WD
 
 
@@ -31,30 +31,28 @@ class NAdamState(NamedTuple):
     count: int
     m: np.ndarray       # torch's exp_avg
     v: np.ndarray       # torch's exp_avg_sq
-    mu_product: float   # prod of mu_1..mu_t
+    mu_product: float   # prod of mu_1..mu_t (an array when betas or momentum_decay is)
 
 
 def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3):
-    check_lr(lr)
+    lr = check_lr(lr)
     b1, b2 = check_betas(betas)
-    check_eps(eps)
-    check_weight_decay(weight_decay)
-    check_range(momentum_decay, "momentum_decay value")
-
-    def mu(t):
-        return b1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
+    eps = check_eps(eps)
+    weight_decay = check_weight_decay(weight_decay)
+    momentum_decay = check_range(momentum_decay, "momentum_decay value")
+    factors = per_step(_factors, b1, b2, momentum_decay)
 
     def init(params):
         return NAdamState(0, np.zeros_like(params), np.zeros_like(params), 1.0)
 
-    def update(g, state, params):
+    def update(g, state, params, lr=lr):
         t = state.count + 1
         g = with_weight_decay(g, params, weight_decay)
-        mu_t, mu_next = mu(t), mu(t + 1)
+        mu_t, mu_next, bc2 = factors(t)
         mu_product = state.mu_product * mu_t
         m = lerp(state.m, g, 1 - b1)
         v = state.v * b2 + (1 - b2) * g * g
-        denom = np.sqrt(v / (1 - b2 ** t)) + eps
+        denom = np.sqrt(v / bc2) + eps
         now = ((-lr * (1.0 - mu_t) / (1.0 - mu_product)) * g) / denom
         ahead = (((-lr * mu_next) / (1.0 - mu_product * mu_next)) * m) / denom
         return now + ahead, NAdamState(t, m, v, mu_product)
@@ -62,8 +60,15 @@ def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_deca
     return init, update
 
 
+def _factors(b1, b2, momentum_decay, t):
+    """μ_t, μ_{t+1} and 1 - β₂ᵗ, as torch computes them (Python floats)."""
+    def mu(t):
+        return b1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
+    return mu(t), mu(t + 1), 1 - b2 ** t
+
+
 NADAM = Spec(
-    name="nadam", label="NAdam", factory=nadam,
+    name="nadam", label="NAdam", factory=nadam, stepwise=("betas", "momentum_decay"),
     knobs=(LR, BETAS, EPS, Knob("momentum_decay", "ψ", 0.0, 0.1, advanced=True,
                                 help="how fast the momentum coefficient warms up"), WD),
     latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &\mu_t = \beta_1\bigl(1 - \tfrac12\, 0.96^{{\,t\psi}}\bigr)\\"

@@ -18,12 +18,14 @@ References: Liu et al. 2020.
 Implemented: ``torch.optim.RAdam`` (coupled weight decay, ``decoupled_weight_decay=False``).
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 from .adam import BETAS, EPS
-from .base import GRAD_LATEX, Spec, check_betas, check_eps, check_lr, check_weight_decay, lerp, with_weight_decay
+from .base import (GRAD_LATEX, Spec, check_betas, check_eps, check_lr, check_weight_decay, lerp, per_step,
+                   with_weight_decay)
 from .sgd import LR, WD
 
 
@@ -34,37 +36,49 @@ class RAdamState(NamedTuple):
 
 
 def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-    check_lr(lr)
+    lr = check_lr(lr)
     b1, b2 = check_betas(betas)
-    check_eps(eps)
-    check_weight_decay(weight_decay)
-    rho_inf = 2 / (1 - b2) - 1
+    eps = check_eps(eps)
+    weight_decay = check_weight_decay(weight_decay)
+    factors = per_step(_factors, b1, b2)
 
     def init(params):
         return RAdamState(0, np.zeros_like(params), np.zeros_like(params))
 
-    def update(g, state, params):
+    def update(g, state, params, lr=lr):
         t = state.count + 1
         g = with_weight_decay(g, params, weight_decay)
         m = lerp(state.m, g, 1 - b1)
         v = state.v * b2 + (1 - b2) * g * g
-        bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
+        bc1, bc2_sqrt, rho_t, rect = factors(t)
         m_hat = m / bc1
-        rho_t = rho_inf - 2 * t * (b2 ** t) / bc2
-        if rho_t > 5.0:
-            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
-                    / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-            adaptive = bc2 ** 0.5 / (np.sqrt(v) + eps)
-            step = m_hat * lr * adaptive * rect
-        else:
-            step = m_hat * lr
+        step = m_hat * lr
+        rectified = rho_t > 5.0
+        if isinstance(rectified, np.ndarray):  # betas is an array: torch's branch, per row
+            adaptive = bc2_sqrt / (np.sqrt(v) + eps)
+            step = np.where(rectified, step * adaptive * rect, step)
+        elif rectified:
+            adaptive = bc2_sqrt / (np.sqrt(v) + eps)
+            step = step * adaptive * rect
         return -1.0 * step, RAdamState(t, m, v)
 
     return init, update
 
 
+def _factors(b1, b2, t):
+    """1 - β₁ᵗ, √(1 - β₂ᵗ), ρ_t and r_t (NaN while ρ_t <= 5), as torch computes them."""
+    bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
+    rho_inf = 2 / (1 - b2) - 1
+    rho_t = rho_inf - 2 * t * (b2 ** t) / bc2
+    if rho_t <= 5.0:
+        return bc1, bc2 ** 0.5, rho_t, math.nan
+    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+            / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+    return bc1, bc2 ** 0.5, rho_t, rect
+
+
 RADAM = Spec(
-    name="radam", label="RAdam", factory=radam, knobs=(LR, BETAS, EPS, WD),
+    name="radam", label="RAdam", factory=radam, knobs=(LR, BETAS, EPS, WD), stepwise=("betas",),
     latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &m_t = \beta_1 m_{{t-1}} + (1-\beta_1)\, g_t,\quad"
           r" v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\quad \hat m_t = \frac{m_t}{1-\beta_1^t}\\"
           r" &\rho_\infty = \frac{2}{1-\beta_2} - 1,\quad \rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t}\\"

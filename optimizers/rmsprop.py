@@ -17,7 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import GRAD_LATEX, Knob, Spec, check_eps, check_lr, check_range, check_weight_decay, lerp, with_weight_decay
+from .base import (GRAD_LATEX, Knob, Spec, any_nonzero, check_bool, check_eps, check_lr, check_range,
+                   check_weight_decay, lerp, with_weight_decay)
 from .sgd import LR, WD
 
 
@@ -29,17 +30,21 @@ class RMSpropState(NamedTuple):
 
 
 def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
-    check_lr(lr)
-    check_range(alpha, "alpha value")
-    check_eps(eps)
-    check_weight_decay(weight_decay)
-    check_range(momentum, "momentum value")
+    lr = check_lr(lr)
+    alpha = check_range(alpha, "alpha value")
+    eps = check_eps(eps)
+    weight_decay = check_weight_decay(weight_decay)
+    momentum = check_range(momentum, "momentum value")
+    centered = check_bool(centered, "centered value")
+    # torch's `if momentum > 0`, decided once: per row when momentum is an array.
+    heavy = np.greater(momentum, 0)
+    some, every = bool(heavy.any()), bool(heavy.all())
 
     def init(params):
         z = np.zeros_like(params)
         return RMSpropState(0, z, z, z)
 
-    def update(g, state, params):
+    def update(g, state, params, lr=lr):
         g = with_weight_decay(g, params, weight_decay)
         v = state.v * alpha + (1 - alpha) * g * g
         mean = state.mean
@@ -48,10 +53,14 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
             avg = np.sqrt(v + -1 * mean * mean) + eps
         else:
             avg = np.sqrt(v) + eps
-        if momentum > 0:
-            b = state.b * momentum + 1 * g / avg
+        if not some:
+            return (-lr * g) / avg, RMSpropState(state.count + 1, v, mean, state.b)
+        b = state.b * momentum + 1 * g / avg
+        if every:
             return -lr * b, RMSpropState(state.count + 1, v, mean, b)
-        return (-lr * g) / avg, RMSpropState(state.count + 1, v, mean, state.b)
+        # An array momentum with zeros: those rows take the plain step and keep b = 0.
+        return (np.where(heavy, -lr * b, (-lr * g) / avg),
+                RMSpropState(state.count + 1, v, mean, np.where(heavy, b, state.b)))
 
     return init, update
 
@@ -62,7 +71,7 @@ def _latex(h):
     if h.get("centered"):
         v += r"\\ &\bar g_t = \alpha\, \bar g_{t-1} + (1-\alpha)\, g_t"
         root = r"\sqrt{v_t - \bar g_t^2}"
-    if h.get("momentum", 0) > 0:
+    if any_nonzero(h.get("momentum", 0)):
         tail = (rf"b_t = \mu\, b_{{t-1}} + \frac{{g_t}}{{{root} + \varepsilon}}\\"
                 r" &\theta_t = \theta_{t-1} - \eta\, b_t")
     else:

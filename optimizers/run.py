@@ -65,33 +65,43 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
         seed: int | None = None) -> Trajectory:
     """Run ``opt`` on ``surface`` from ``start`` ((2,) or (B, 2)) for ``steps`` steps.
 
+    Array hyperparameters broadcast with the batch of starts (NumPy's rules):
+    ``get("adam", lr=lrs)`` from one start, or from starts shaped
+    ``(len(lrs), 2)``, runs one path per learning rate, bit for bit the path
+    that a run with that scalar ``lr`` takes.  The batch is then the
+    broadcast shape of the starts' batch and the hyperparameter arrays.
+
     ``noise`` adds Gaussian noise of that standard deviation to every gradient
     (a stand-in for minibatch noise), drawn from ``numpy.random.default_rng(seed)``
-    in one block of shape ``(steps, *batch, 2)``: the same seed and batch give
-    the same paths.
+    as one ``(*batch, 2)`` block per step: the same seed and batch give the
+    same paths.
     """
     start, steps, noise = _check_run_args(start, steps, noise)
+    batch = _batch_shape(opt, start)
+    start = np.broadcast_to(start, (*batch, 2))
     radius = escape_radius(surface)
-    kicks = (noise * np.random.default_rng(seed).standard_normal((steps, *start.shape))
-             if noise > 0 else None)
+    rng = np.random.default_rng(seed) if noise > 0 else None
 
     # Internally the batch is flat, (n, 2), and shrinks as paths die: a dead
-    # path is dropped from the arrays (and from the optimizer state), so it
-    # costs nothing afterwards and the per-step check stays one reduction.
-    batch = start.shape[:-1]
+    # path is dropped from the arrays (and from the optimizer state and its
+    # hyperparameter rows), so it costs nothing afterwards and the per-step
+    # check stays one reduction.
     n = int(np.prod(batch, dtype=int))
     points = np.full((steps + 1, n, 2), np.nan)
     points[0] = start.reshape(n, 2)
     diverged_at = np.full(n, -1, dtype=int)
     rows = np.arange(n)
     p = points[0].copy()
-    state = opt.init(p)
+    flat = opt.rows(batch)
+    update = flat.update
+    state = flat.init(p)
     with np.errstate(all="ignore"):
-        for t in range(1, steps + 1):
+        for t in range(1, steps + 1 if n else 1):
             g = surface.grad(p)
-            if kicks is not None:
-                g = g + kicks[t - 1].reshape(n, 2)[rows]
-            updates, state = opt.update(g, state, p)
+            if rng is not None:
+                kick = noise * rng.standard_normal((n, 2))
+                g = g + (kick if rows.size == n else kick[rows])
+            updates, state = update(g, state, p)
             p = p + updates
             # NaN propagates through max()/min() and compares False, so
             # non-finite points fail this test too.
@@ -102,6 +112,8 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
                 state = _select(state, keep)
                 if rows.size == 0:
                     break
+                if flat is not opt:
+                    update = opt.rows(batch, rows).update
             if rows.size == n:
                 points[t] = p  # a plain copy: much cheaper than fancy indexing
             else:
@@ -109,6 +121,16 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
         points = points.reshape(steps + 1, *batch, 2)
         losses = surface.value(points)
     return Trajectory(points, losses, diverged_at.reshape(batch))
+
+
+def _batch_shape(opt: Optimizer, start: np.ndarray) -> tuple[int, ...]:
+    """The starts' batch shape broadcast with the hyperparameter arrays' shape."""
+    try:
+        return np.broadcast_shapes(start.shape[:-1], opt.shape)
+    except ValueError:
+        arrays = ", ".join(f"{k} shaped {a.shape}" for k, a in opt.arrays.items())
+        raise ValueError(f"Hyperparameter arrays do not broadcast with the starts: {arrays}, "
+                         f"starts shaped {start.shape} (batch {start.shape[:-1]})") from None
 
 
 def _select(state, keep: np.ndarray):

@@ -26,7 +26,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import GRAD_LATEX, Knob, Spec, check_lr, check_range, check_weight_decay, with_weight_decay
+from .base import (GRAD_LATEX, Knob, Spec, check_lr, check_range, check_weight_decay, first_failing,
+                   with_weight_decay)
 
 
 class SGDState(NamedTuple):
@@ -39,13 +40,13 @@ class MomentumState(NamedTuple):
 
 
 def sgd(lr=1e-3, weight_decay=0.0):
-    check_lr(lr)
-    check_weight_decay(weight_decay)
+    lr = check_lr(lr)
+    weight_decay = check_weight_decay(weight_decay)
 
     def init(params):
         return SGDState(0)
 
-    def update(g, state, params):
+    def update(g, state, params, lr=lr):
         g = with_weight_decay(g, params, weight_decay)
         return -lr * g, SGDState(state.count + 1)
 
@@ -53,18 +54,20 @@ def sgd(lr=1e-3, weight_decay=0.0):
 
 
 def _heavy_ball(lr, momentum, dampening, weight_decay, nesterov):
-    check_lr(lr)
-    check_range(momentum, "momentum value")
-    check_range(dampening, "dampening value", 0.0, 1.0, hi_open=False)
-    check_weight_decay(weight_decay)
-    if nesterov and (momentum <= 0 or dampening != 0):
+    lr = check_lr(lr)
+    momentum = check_range(momentum, "momentum value")
+    dampening = check_range(dampening, "dampening value", 0.0, 1.0, hi_open=False)
+    weight_decay = check_weight_decay(weight_decay)
+    # The registry's Nesterov entry fixes dampening at 0; momentum is >= 0 by now.
+    where = first_failing(np.greater(momentum, 0)) if nesterov else None
+    if where is not None:
         raise ValueError(f"Nesterov momentum requires a momentum and zero dampening, "
-                         f"got momentum={momentum}, dampening={dampening}")
+                         f"got momentum=0.0{where}")
 
     def init(params):
         return MomentumState(0, np.zeros_like(params))
 
-    def update(g, state, params):
+    def update(g, state, params, lr=lr):
         g = with_weight_decay(g, params, weight_decay)
         # torch starts the buffer at the first gradient, undamped.
         b = g.copy() if state.count == 0 else state.b * momentum + (1 - dampening) * g
