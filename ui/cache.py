@@ -79,27 +79,27 @@ def _scenario(link: str) -> Scenario:
     return decode_link(link)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=48)
 def contour(link: str, height: int) -> figures.PlainFigure:
     sc = _scenario(link)
     s = surfaces.get(sc.surface)
     return figures.contour_figure(s, grid(sc.surface), paths(sc), sc.start, height=height)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=96)
 def loss(link: str) -> figures.PlainFigure:
     sc = _scenario(link)
     return figures.loss_figure(surfaces.get(sc.surface), grid(sc.surface), paths(sc))
 
 
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=24)
 def panels(link: str, height_per_row: int, cols: int) -> figures.PlainFigure:
     sc = _scenario(link)
     return figures.panels_figure(surfaces.get(sc.surface), grid(sc.surface, 80), paths(sc), sc.start,
                                  height_per_row=height_per_row, cols=cols)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)
 def scene(link: str, height: int) -> figures.PlainFigure:
     sc = _scenario(link)
     return figures.surface3d_figure(surfaces.get(sc.surface), grid(sc.surface, 70), paths(sc), sc.start,

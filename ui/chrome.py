@@ -94,17 +94,15 @@ def share_url(scenario: Scenario) -> str:
 
 def exports(ps: PageState, scenario: Scenario, fig, surface, paths) -> None:
     """Copy-link, CSV and standalone HTML, without any work until clicked."""
-    with st.expander("Share and export"):
-        st.caption("Link to exactly this view (copy button on the right):")
+    with st.expander("Share this view (link, copy button on the right) and export"):
         st.code(share_url(scenario), language=None, wrap_lines=True)
-        c1, c2 = st.columns(2)
-        c1.download_button("Paths as CSV", data=lambda: tables.paths_csv(surface, paths, scenario),
+        st.download_button("Paths as CSV", data=lambda: tables.paths_csv(surface, paths, scenario),
                            file_name="optimizer_paths.csv", mime="text/csv", key=ps.key("csv"),
-                           on_click="ignore", width="stretch")
-        c2.download_button("Figure as HTML", data=lambda: figures.standalone_html(
+                           on_click="ignore")
+        st.download_button("Figure as HTML", data=lambda: figures.standalone_html(
                                fig, title=tables.describe(surface, scenario)),
                            file_name="optimizer_paths.html", mime="text/html",
-                           key=ps.key("html"), on_click="ignore", width="stretch")
+                           key=ps.key("html"), on_click="ignore")
 
 
 def notes(surface, paths: list[figures.Path]) -> None:

@@ -116,7 +116,6 @@ def sidebar(ps: PageState) -> None:
         st.toggle("Presentation mode", key=ps.key("present"),
                   help="Hide the controls and enlarge the figure, for a projector.")
         lessons(ps)
-        st.divider()
         st.selectbox("Surface", surfaces.names(), key=ps.key("surface"),
                      format_func=lambda n: surfaces.get(n).label, on_change=ps.set_surface)
         st.markdown("**Optimizers**")
@@ -128,7 +127,6 @@ def sidebar(ps: PageState) -> None:
                                   "add one (again, to compare two settings)"),
                      format_func=lambda n: optimizers.spec(n).label, on_change=ps.add_run,
                      disabled=full, label_visibility="collapsed")
-        st.divider()
         s = surfaces.get(ss[ps.key("surface")])
         st.markdown("**Start** (or click the plot)")
         c1, c2 = st.columns(2)

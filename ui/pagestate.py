@@ -165,9 +165,11 @@ class PageState:
     # --- edits (callbacks) --------------------------------------------------------------------------------
     def set_surface(self) -> None:
         """A new surface gets its own start and every optimizer its tuned learning rate."""
-        name = st.session_state[self.key("surface")]
-        s = surfaces.get(name)
+        name = st.session_state.get(self.key("surface"))
         sc = self.scenario
+        if name is None or name == sc.surface:  # an earlier callback of this rerun reset it
+            return
+        s = surfaces.get(name)
         runs = tuple(Run.of(r.name, **{**r.kwargs, "lr": cache.default_lr(name, r.name)}) for r in sc.runs)
         self.show(sc.with_(surface=name, start=s.start, runs=runs))
 

@@ -87,7 +87,7 @@ def surface_grid(surface, n: int = 120) -> Grid:
     lo = f_min if f_min is not None else float(z.min())
     shade = shade_transform(z, lo, float(z.max()), surface.log_color)
     # The backdrop is sampled afresh at pixel resolution, so band edges are crisp.
-    px = 6 * n
+    px = 5 * n
     w, h = (px, max(int(px * ratio), 2)) if ratio <= 1 else (max(int(px / ratio), 2), px)
     zz = surface.value(np.stack(np.meshgrid(np.linspace(x0, x1, w), np.linspace(y0, y1, h)), axis=-1))
     sh = shade_transform(zz, lo, float(z.max()), surface.log_color)
@@ -114,21 +114,24 @@ def backdrop_png(shade: np.ndarray, lo: float, hi: float, levels: int = 24) -> b
     rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for _, c in CONTOUR_SCALE], float)
     mid = (np.arange(levels) + 0.5) / levels
     palette = np.stack([np.interp(mid, pos, rgb[:, k]) for k in range(3)], axis=-1)
-    img = palette[band]
     edge = np.zeros(band.shape, bool)
     edge[:, 1:] |= band[:, 1:] != band[:, :-1]
     edge[1:, :] |= band[1:, :] != band[:-1, :]
-    img[edge] = 0.45 * img[edge] + 0.55 * 255  # the white iso-lines of a contour plot
-    img = np.ascontiguousarray(img[::-1].round().astype(np.uint8))  # PNG rows run top down
-    h, w, _ = img.shape
-    raw = np.concatenate([np.zeros((h, 1), np.uint8), img.reshape(h, 3 * w)], axis=1).tobytes()
+    # An indexed PNG: one byte per pixel (a band, or a band's iso-line shade)
+    # compresses to a third of the RGB size, and the figure ships it every time.
+    palette = np.concatenate([palette, 0.45 * palette + 0.55 * 255])  # + the white iso-lines
+    index = (band + levels * edge).astype(np.uint8)
+    index = np.ascontiguousarray(index[::-1])  # PNG rows run top down
+    h, w = index.shape
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), index], axis=1).tobytes()
 
     def chunk(tag: bytes, data: bytes) -> bytes:
         return (struct.pack(">I", len(data)) + tag + data
                 + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+    plte = palette.round().astype(np.uint8).tobytes()
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0))
+            + chunk(b"PLTE", plte) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
 @dataclass(frozen=True)
@@ -221,7 +224,7 @@ def frame_steps(steps: int, max_frames: int = MAX_FRAMES) -> np.ndarray:
 def _b64(a: np.ndarray) -> dict:
     """An array in plotly.js's typed-array form (what Plotly itself would send)."""
     a = np.ascontiguousarray(a)
-    out = {"dtype": {"float32": "f4", "int32": "i4"}[a.dtype.name],
+    out = {"dtype": {"float32": "f4", "int32": "i4", "int16": "i2"}[a.dtype.name],
            "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
     if a.ndim > 1:
         out["shape"] = ", ".join(map(str, a.shape))
@@ -241,7 +244,7 @@ def backdrop(surface, grid: Grid, xref: str = "x", yref: str = "y") -> dict:
                 sizey=y1 - y0, xanchor="left", yanchor="top", sizing="stretch", layer="below")
 
 
-def click_grid_trace(surface, n: int = 61) -> dict:
+def click_grid_trace(surface, n: int = 45) -> dict:
     """Invisible points that turn a click anywhere on the plot into a selection.
 
     Streamlit reports selections, not clicks, and contours are not selectable.
@@ -260,25 +263,17 @@ def click_grid_trace(surface, n: int = 61) -> dict:
                 hoverinfo="none", showlegend=False, name="click to start here")
 
 
-def _ghost(path: Path, xaxis="x", yaxis="y") -> dict:
-    """The whole path, faint and at full resolution: it also carries the hover,
-    since here a point's index is its step."""
-    pts = path.finite
-    return dict(type="scatter", mode="lines", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), xaxis=xaxis,
-                yaxis=yaxis, line=dict(color=path.color, width=1.5, dash=path.dash), opacity=0.35,
-                showlegend=False, name=path.label, legendgroup=path.key,
-                hovertemplate=f"<b>{path.label}</b><br>step %{{pointNumber}}<br>"
-                              "x=%{x:.4g}, y=%{y:.4g}<extra></extra>")
-
-
 # --- the animated trail -------------------------------------------------------
 #
 # A frame replaces the data of the traces it names, so a trail that frames
 # resend up to the current step costs frames x points: megabytes for long runs.
-# Instead the trail is cut into chunks drawn once at full resolution, and a
-# frame only flips each chunk's opacity (plotly.js applies opacity without a
-# redraw; it does not apply `visible`) and resends the short partial chunk
-# since the last whole one.  The trail still passes through every step.
+# Instead the path is cut into chunks drawn once at full resolution, and a
+# frame only sets each chunk's opacity (plotly.js applies opacity without a
+# redraw; it does not apply `visible`): solid for the steps already taken,
+# faint for the rest of the path, which doubles as a preview of where it goes.
+# A short partial chunk, resent by each frame, draws the solid trail from the
+# last whole chunk to the current step.  The trail passes through every step.
+FAINT = 0.3
 
 class Reveal(NamedTuple):
     """How a trail is cut: frame steps ``idx`` and ``per_chunk`` frame intervals per chunk."""
@@ -298,44 +293,77 @@ class Reveal(NamedTuple):
         return j // self.per_chunk
 
 
-def plan_reveal(steps: int, n_paths: int, budget: int = 200_000) -> Reveal:
-    """Frames and chunking that keep the animation's bytes under ``budget``.
+CHART_BUDGET = 380_000  # bytes of chart JSON per figure; issue #6 caps a rerun at 400 kB
 
-    Per path and frame a frame costs about 14 bytes per chunk (its opacity) and
-    11 bytes per point of the partial chunk; the chunk length that balances the
-    two is about sqrt(1.3 * frames / steps-per-frame) frame intervals.
+
+def frame_budget(grid: Grid, paths: list[Path], clickable: bool, copies: int = 1) -> int:
+    """What is left for the frames once the figure's fixed parts are counted.
+
+    Each finite point costs about 13.4 bytes in the trail's chunks (float32 x
+    and y and an int16 step, in base64).
     """
-    for frames in (MAX_FRAMES, 80, 60, 45, 30, 20):
+    fixed = copies * len(grid.image) + (45_000 if clickable else 0) + 8_000
+    fixed += sum(13.4 * p.finite.shape[0] for p in paths) + 1_200 * len(paths)
+    return int(max(40_000, CHART_BUDGET - fixed))
+
+
+CHUNK_BYTES = 380  # a chunk trace's own JSON besides its points (style, hover template)
+
+
+def plan_reveal(steps: int, n_paths: int, budget: int = 200_000) -> Reveal:
+    """The most frames (up to MAX_FRAMES), and the chunking, whose bytes fit ``budget``.
+
+    Per path, each chunk is a trace (``CHUNK_BYTES``), and each frame costs
+    about 14 bytes per chunk (its opacity), 11 bytes per point of the partial
+    chunk, and the head.  More chunks mean shorter partial chunks but more
+    opacities: try each chunk length and keep the cheapest.
+    """
+    idx = frame_steps(steps, MAX_FRAMES)
+    best = Reveal(idx, max(1, len(idx) - 1))
+    for frames in (MAX_FRAMES, 80, 60, 45, 30, 20, 12, 6):
         idx = frame_steps(steps, frames)
         f = len(idx) - 1
         if f <= 0:
             return Reveal(idx, 1)
-        per_frame_steps = steps / f
-        m = int(max(1, min(f, round(np.sqrt(1.3 * f / per_frame_steps)))))
-        cost = n_paths * f * (14 * (f // m) + 11 * m * per_frame_steps / 2 + 80)
+        s = steps / f
+        cost, m = min((n_paths * ((f // m) * CHUNK_BYTES + f * (14 * (f // m) + 11 * m * s / 2 + 90)), m)
+                      for m in range(1, f + 1))
+        best = Reveal(idx, m)
         if cost <= budget:
             break
-    return Reveal(idx, m)
+    return best
 
 
 def _clamp(path: Path, k: int) -> int:
     return min(int(k), path.finite.shape[0] - 1)
 
 
-def _xy(pts: np.ndarray) -> dict:
-    return dict(x=_f32(pts[:, 0]), y=_f32(pts[:, 1]))
+class _Coords:
+    """A path's finite points as float32 bytes, so any run of steps is one base64 call.
+
+    The frames slice these bytes hundreds of times per figure; going back to
+    NumPy for each slice cost more than the encoding itself.
+    """
+
+    def __init__(self, path: Path):
+        pts = np.asarray(path.finite, dtype=np.float32)
+        self.n = pts.shape[0]
+        self.x, self.y = pts[:, 0].tobytes(), pts[:, 1].tobytes()
+        self.points = pts
+
+    def xy(self, lo: int, hi: int) -> dict:
+        """Steps lo..hi inclusive (clamped to the finite part)."""
+        lo, hi = 4 * min(lo, self.n - 1), 4 * (min(hi, self.n - 1) + 1)
+        return dict(x={"dtype": "f4", "bdata": base64.b64encode(self.x[lo:hi]).decode("ascii")},
+                    y={"dtype": "f4", "bdata": base64.b64encode(self.y[lo:hi]).decode("ascii")})
+
+    def head(self, k: int) -> dict:
+        p = self.points[min(int(k), self.n - 1)]
+        return dict(x=[float(p[0])], y=[float(p[1])])
 
 
-def _partial_xy(path: Path, plan: Reveal, j: int) -> dict:
-    lo = int(plan.idx[plan.done(j) * plan.per_chunk])
-    hi = int(plan.idx[j])
-    n = path.finite.shape[0]
-    return _xy(path.finite[min(lo, n - 1): min(hi, n - 1) + 1])
-
-
-def _head_xy(path: Path, k: int) -> dict:
-    p = path.points[_clamp(path, k)]
-    return dict(x=[float(p[0])], y=[float(p[1])])
+def _partial_bounds(plan: Reveal, j: int) -> tuple[int, int]:
+    return int(plan.idx[plan.done(j) * plan.per_chunk]), int(plan.idx[j])
 
 
 def _trail_traces(path: Path, plan: Reveal, markers: bool, xaxis="x", yaxis="y",
@@ -345,15 +373,20 @@ def _trail_traces(path: Path, plan: Reveal, markers: bool, xaxis="x", yaxis="y",
                  yaxis=yaxis, legendgroup=path.key, hoverinfo="skip", name=path.label,
                  line=dict(color=path.color, width=3, dash=path.dash),
                  marker=dict(size=6, color=path.color))
-    n = path.finite.shape[0]
+    coords = _Coords(path)
+    # What every chunk shares, kept short: it is repeated for each chunk.
+    chunk_style = dict(type="scatter", mode=style["mode"], xaxis=xaxis, yaxis=yaxis,
+                       legendgroup=path.key, showlegend=False, line=style["line"],
+                       hovertemplate="step %{customdata}<br>(%{x:.4g}, %{y:.4g})",
+                       name=path.label, **({"marker": style["marker"]} if markers else {}))
     out = []
     for c in range(plan.chunks):
         lo, hi = plan.bounds(c)
-        out.append(dict(style, **_xy(path.finite[min(lo, n - 1): min(hi, n - 1) + 1]),
-                        showlegend=False, opacity=1))
-    last = len(plan.idx) - 1
-    out.append(dict(style, **_partial_xy(path, plan, last), showlegend=legend))
-    out.append(dict(type="scatter", mode="markers", **_head_xy(path, plan.idx[-1]), xaxis=xaxis,
+        # The chunks carry the hover; a point's step is lo + its index in the chunk.
+        steps = np.arange(lo, min(hi, coords.n - 1) + 1, dtype=np.int16)
+        out.append(dict(chunk_style, **coords.xy(lo, hi), opacity=1, customdata=_b64(steps)))
+    out.append(dict(style, **coords.xy(*_partial_bounds(plan, len(plan.idx) - 1)), showlegend=legend))
+    out.append(dict(type="scatter", mode="markers", **coords.head(plan.idx[-1]), xaxis=xaxis,
                     yaxis=yaxis, legendgroup=path.key, showlegend=False, hoverinfo="skip",
                     marker=dict(size=15, color=path.color, line=dict(color="#ffffff", width=2.5),
                                 symbol="circle")))
@@ -362,13 +395,17 @@ def _trail_traces(path: Path, plan: Reveal, markers: bool, xaxis="x", yaxis="y",
 
 def _frames(paths: list[Path], plan: Reveal, traces: list[int]) -> list[dict]:
     """One frame per frame step: chunk opacities, the partial chunk and the head of each path."""
+    coords = [_Coords(p) for p in paths]
     frames = []
     for j, k in enumerate(plan.idx):
+        done = plan.done(j)
+        flags = [_SHOWN] * done + [_HIDDEN] * (plan.chunks - done)
+        bounds = _partial_bounds(plan, j)
         data = []
-        for p in paths:
-            data += [dict(opacity=1 if c < plan.done(j) else 0) for c in range(plan.chunks)]
-            data.append(_partial_xy(p, plan, j))
-            data.append(_head_xy(p, k))
+        for c in coords:
+            data += flags
+            data.append(c.xy(*bounds))
+            data.append(c.head(k))
         frames.append(dict(name=str(int(k)), traces=traces, data=data))
     return frames
 
@@ -475,6 +512,10 @@ class Frozen(dict):
         self._refuse()
 
 
+# What every frame says about every chunk: shared, since frames only read them.
+_SHOWN, _HIDDEN = Frozen(opacity=1), Frozen(opacity=FAINT)
+
+
 def freeze(obj, depth: int = 4):
     """Dicts become ``Frozen`` and lists tuples, ``depth`` levels down (JSON sees no difference).
 
@@ -488,6 +529,14 @@ def freeze(obj, depth: int = 4):
         return Frozen((k, freeze(v, depth - 1)) for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
         return tuple(freeze(v, depth - 1) for v in obj)
+    return obj
+
+
+def thaw(obj):
+    if isinstance(obj, dict):
+        return {k: thaw(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [thaw(v) for v in obj]
     return obj
 
 
@@ -517,6 +566,10 @@ class PlainFigure(go.Figure):
     def to_plotly_json(self) -> dict:
         return self._plain
 
+    def thawed(self) -> dict:
+        """A deep, plain, editable copy of ``to_dict()`` (``go.Figure(fig.thawed())`` validates it)."""
+        return thaw(self._plain)
+
     def _refuse(self, *args, **kwargs):
         raise TypeError("PlainFigure is immutable (it is cached and shared between sessions); "
                         "edit go.Figure(fig.to_dict()) instead")
@@ -545,17 +598,39 @@ def contour_height(surface, width: int = 640, extra: int = 190) -> int:
     return int(min(max(width * ratio + extra, 430), 800))
 
 
+def within_budget(build, budget: int):
+    """``build(frame_budget)``, rebuilt with fewer frames until its JSON fits ``CHART_BUDGET``.
+
+    The frame planner's byte estimate is close but not exact; measuring the
+    result (orjson, under a millisecond) makes the cap a guarantee.
+    """
+    import orjson
+
+    for _ in range(4):
+        fig = build(budget)
+        size = len(orjson.dumps(fig.to_dict()))
+        if size <= CHART_BUDGET:
+            return fig
+        budget = max(10_000, budget - (size - CHART_BUDGET) - 20_000)
+    return fig
+
+
 def contour_figure(surface, grid: Grid, paths: list[Path], start, *, height: int | None = None,
                    clickable: bool = True, animate: bool = True) -> PlainFigure:
     """Every path overlaid on the surface's contour, with Play/Pause and a step slider."""
+    return within_budget(lambda budget: _contour_figure(surface, grid, paths, start, height, clickable,
+                                                        animate, budget),
+                         frame_budget(grid, paths, clickable))
+
+
+def _contour_figure(surface, grid, paths, start, height, clickable, animate, budget) -> PlainFigure:
     height = height or contour_height(surface)
     steps = max((p.points.shape[0] - 1 for p in paths), default=0)
-    plan = plan_reveal(steps, len(paths)) if animate else Reveal(np.array([0, steps]), 1)
+    plan = plan_reveal(steps, len(paths), budget) if animate else Reveal(np.array([0, steps]), 1)
     markers = steps <= 60
     data = []
     if clickable:
         data.append(click_grid_trace(surface))
-    data += [_ghost(p) for p in paths]
     first_anim = len(data)
     for p in paths:
         data += _trail_traces(p, plan, markers)
@@ -609,14 +684,20 @@ def loss_figure(surface, grid: Grid, paths: list[Path], *, height: int = 300) ->
 
 
 def panels_figure(surface, grid: Grid, paths: list[Path], start, *, cols: int = 2,
-                  height_per_row: int = 380) -> go.Figure:
+                  height_per_row: int = 380) -> PlainFigure:
     """One panel per path, identical axes, animated together."""
+    return within_budget(lambda budget: _panels_figure(surface, grid, paths, start, cols, height_per_row,
+                                                       budget),
+                         frame_budget(grid, paths, False, copies=len(paths)))
+
+
+def _panels_figure(surface, grid, paths, start, cols, height_per_row, budget) -> PlainFigure:
     n = len(paths)
     rows = -(-n // cols)
     gap_x, gap_y = 0.06, 0.12
     w, h = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
     steps = max((p.points.shape[0] - 1 for p in paths), default=0)
-    plan = plan_reveal(steps, n)
+    plan = plan_reveal(steps, n, budget)
     markers = steps <= 60
     data, animated = [], []
     layout = _base_layout(height_per_row * rows + 90)
@@ -640,7 +721,6 @@ def panels_figure(surface, grid: Grid, paths: list[Path], start, *, cols: int = 
                                           yref="paper", xanchor="left", yanchor="bottom",
                                           showarrow=False, font=dict(size=17, color=p.color)))
         layout["images"].append(backdrop(surface, grid, xa, ya))
-        data.append(_ghost(p, xa, ya))
         trail = _trail_traces(p, plan, markers, xa, ya, legend=False)
         animated += range(len(data), len(data) + len(trail))
         data += trail
@@ -703,7 +783,7 @@ def standalone_html(fig: go.Figure, title: str = "") -> str:
 
     import plotly.io as pio
 
-    out = go.Figure(fig.to_dict())
+    out = go.Figure(fig.thawed() if isinstance(fig, PlainFigure) else fig.to_dict())
     out.update_layout(template=pio.templates["plotly_white"])
     if title:
         out.update_layout(title=dict(text=html.escape(title), font=dict(size=13), x=0, xanchor="left"),
