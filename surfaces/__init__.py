@@ -7,10 +7,12 @@
     s = surfaces.from_formula("x^2/20 + y^2", (-10, 10), (-5, 5))   # your own
 
 The registry order is the display order. To add a surface, define one
-``Surface(...)`` in ``catalog.py`` and add one line to ``_SURFACES`` below.
+``Surface(...)`` in ``catalog.py`` (a test function) or ``data.py`` (a model's
+loss on a data set, with minibatch gradients) and add one line to
+``_SURFACES`` below.
 """
 
-from surfaces import catalog
+from surfaces import catalog, data
 from surfaces.base import Surface
 from surfaces.formula import from_formula
 
@@ -24,6 +26,9 @@ _SURFACES = (
     catalog.CAMEL,
     catalog.GOLDSTEIN_PRICE,
     catalog.MONKEY_SADDLE,
+    data.LEAST_SQUARES,
+    data.LEAST_SQUARES_STD,
+    data.LOGISTIC,
 )
 _REGISTRY = {s.name: s for s in _SURFACES}
 if len(_REGISTRY) != len(_SURFACES):

@@ -5,7 +5,13 @@ also needs a plot window, a start that makes the surface's lesson visible, the
 known global minimisers (to mark them and to measure distance to them), and
 the formula as LaTeX. Keeping all of it on one frozen object means a page never
 hard-codes anything about a particular surface, and adding a surface is one
-``Surface(...)`` in ``catalog.py`` plus one registry line in ``__init__.py``.
+``Surface(...)`` in ``catalog.py`` (or ``data.py``) plus one registry line in
+``__init__.py``.
+
+A data surface is the loss of a small model over a data set, plotted over the
+model's two parameters. It carries its ``Data`` and answers
+``grad(xy, rows=...)``: the gradient of the mean loss over just those rows, so
+minibatch noise in the app comes from real data.
 """
 
 from dataclasses import dataclass
@@ -16,6 +22,41 @@ import numpy as np
 
 Point = tuple[float, float]
 ArrayFn = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class Data:
+    """A small data set behind a data surface, for the app to show.
+
+    ``inputs`` is shaped ``(n, d)`` with one column per name in ``input_names``
+    (what the model sees: standardized inputs on a standardized surface), and
+    ``targets`` is shaped ``(n,)``. Both are read-only copies: one data set is
+    shared by every session, so a mutation raises instead of corrupting it.
+    Compared and hashed by identity, which keeps ``Surface`` hashable.
+    """
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    input_names: tuple[str, ...]
+    target_name: str
+
+    def __post_init__(self):
+        inputs, targets = readonly(self.inputs), readonly(self.targets)
+        if inputs.ndim != 2 or inputs.shape[1] != len(self.input_names) or targets.shape != inputs.shape[:1]:
+            raise ValueError(f"Data: inputs {inputs.shape} and targets {targets.shape} do not match "
+                             f"the input names {self.input_names}")
+        object.__setattr__(self, "inputs", inputs)
+        object.__setattr__(self, "targets", targets)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
+def readonly(a) -> np.ndarray:
+    """A read-only float copy of ``a``, for arrays shared across sessions."""
+    a = np.array(a, dtype=float)
+    a.setflags(write=False)
+    return a
 
 
 @dataclass(frozen=True)
@@ -44,6 +85,13 @@ class Surface:
     Facts derived from these fields live here too (``f_min``, ``contains``,
     ``clip``, ``mesh``, ``extent``, ``size``, ``span``), so figures, tables,
     tuning and the runner ask the surface instead of re-deriving them.
+
+    ``axis_names`` names the two coordinates for axis titles (``("w", "b")``
+    on a line fit). A data surface sets ``data``; its ``df`` then also takes
+    ``rows`` (see ``grad``). ``standardized`` and ``unstandardized`` name the
+    two registered versions of a data surface whose inputs can be
+    standardized (both are set on both), for a "standardize the inputs"
+    switch: ``surfaces.get(s.standardized if on else s.unstandardized)``.
     """
 
     name: str
@@ -58,16 +106,54 @@ class Surface:
     log_color: bool
     lesson: str
     minima_known: bool = True
+    axis_names: tuple[str, str] = ("x", "y")
+    data: Data | None = None
+    standardized: str | None = None
+    unstandardized: str | None = None
+
+    @property
+    def n_data(self) -> int:
+        """Rows in the data set behind the surface; 0 for a plain test function."""
+        return len(self.data) if self.data is not None else 0
 
     def value(self, xy) -> np.ndarray:
-        """f at points shaped ``(..., 2)``; returns float64 shaped ``(...)``."""
+        """f at points shaped ``(..., 2)``; returns float64 shaped ``(...)``.
+
+        On a data surface: the mean loss over the whole data set.
+        """
         xy = _points(xy)
         return self.f(xy.reshape(-1, 2)).reshape(xy.shape[:-1])
 
-    def grad(self, xy) -> np.ndarray:
-        """Analytic gradient at points ``(..., 2)``; returns ``(..., 2)``."""
+    def grad(self, xy, rows=None) -> np.ndarray:
+        """Analytic gradient at points ``(..., 2)``; returns ``(..., 2)``.
+
+        ``rows`` (data surfaces only) is a 1-D array of data indices: the
+        gradient is then that of the mean loss over those rows, a minibatch
+        gradient. ``rows=None`` is the full gradient, computed by the same code
+        with every row, so ``grad(xy, rows=np.arange(n_data))`` equals
+        ``grad(xy)`` bit for bit. Repeated indices count repeatedly.
+        """
         xy = _points(xy)
-        return self.df(xy.reshape(-1, 2)).reshape(xy.shape)
+        if rows is None:
+            g = self.df(xy.reshape(-1, 2))
+        else:
+            g = self.df(xy.reshape(-1, 2), self._rows(rows))
+        return g.reshape(xy.shape)
+
+    def _rows(self, rows) -> np.ndarray:
+        if self.data is None:
+            raise ValueError(f"Surface {self.name!r} has no data set, so it has no minibatch "
+                             f"gradients: pass rows=None (or use a data surface)")
+        rows = np.asarray(rows)
+        if rows.ndim != 1 or rows.size == 0 or rows.dtype.kind not in "iu":
+            raise ValueError(f"Invalid rows for surface {self.name!r}: need a non-empty 1-D array "
+                             f"of integer data indices, got dtype {rows.dtype} shape {rows.shape}")
+        lo, hi = rows.min(), rows.max()
+        if lo < 0 or hi >= self.n_data:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"Invalid rows for surface {self.name!r}: index {bad} is outside "
+                             f"0..{self.n_data - 1}")
+        return rows
 
     # Facts about the surface ----------------------------------------------
 
