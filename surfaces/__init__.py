@@ -10,6 +10,11 @@ The registry order is the display order. To add a surface, define one
 ``Surface(...)`` in ``catalog.py`` (a test function) or ``data.py`` (a model's
 loss on a data set, with minibatch gradients) and add one line to
 ``_SURFACES`` below.
+
+Surfaces are shared by every session (the registry's, and the cached ones
+``from_formula`` returns): they are frozen, every array they hold is
+read-only so a mutation raises, and every call returns a fresh array that
+belongs to the caller.
 """
 
 from surfaces import catalog, data
