@@ -239,7 +239,7 @@ def numbers_of(value: Any, what: str) -> float | np.ndarray:
     ``-0.0`` becomes ``0.0``, so equal values are equal bit for bit.
     """
     if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"Invalid {what}: {value!r} (need a number, not a bool)")
+        raise TypeError(f"Invalid {what}: {bool(value)} (need a number, not a bool)")
     if isinstance(value, numbers.Real):
         try:
             return float(value) + 0.0
@@ -260,7 +260,9 @@ def numbers_of(value: Any, what: str) -> float | np.ndarray:
         raise ValueError(f"Invalid {what}: an array of {arr.size:,} values "
                          f"(at most MAX_ARRAY_SIZE = {MAX_ARRAY_SIZE:,})")
     if arr.dtype.kind not in "iuf":
-        for i, x in enumerate(arr.ravel()):
+        # Look at the caller's elements: asarray turns [0.1, "x"] into strings.
+        items = arr if isinstance(value, np.ndarray) else np.asarray(value, dtype=object)
+        for i, x in enumerate(items.ravel()):
             x = x.item() if isinstance(x, np.generic) else x
             if isinstance(x, bool) or not isinstance(x, numbers.Real):
                 raise TypeError(f"Invalid {what}: {show(x)} (at index {_index(i, arr.shape)}; "

@@ -13,11 +13,12 @@ here, where they are expected, and nowhere else.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .base import Optimizer
+from .base import Optimizer, show
 
 # A point further out than this many window sizes beyond the window is
 # treated as gone: no surface here brings a path back from that far.
@@ -41,29 +42,43 @@ class Trajectory(NamedTuple):
     diverged_at: np.ndarray  # (*batch,) int: first non-finite / escaped step, -1 if never
 
 
-def _check_run_args(start: Any, steps: Any, noise: Any) -> tuple[np.ndarray, int, float]:
+def _check_run_args(start: Any, steps: Any, noise: Any, seed: Any) -> tuple[np.ndarray, int, float]:
+    need = "(need (x, y) or an array of numbers shaped (..., 2))"
     try:
+        raw = np.asarray(start)
+        # Bools and strings float() would read, None it would make NaN: not coordinates.
+        if raw.dtype.kind in "bUS" or (raw.dtype.kind == "O" and not all(
+                isinstance(x, numbers.Real) and not isinstance(x, bool) for x in raw.ravel())):
+            raise TypeError(f"Invalid start: {show(start)} {need}")
         start = np.array(start, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"Invalid start: {start!r} (need (x, y) or an array of shape (B, 2))") from None
-    if start.ndim not in (1, 2) or start.shape[-1] != 2:
-        raise ValueError(f"Invalid start shape: {start.shape} (need (2,) or (B, 2))")
-    if not np.isfinite(start).all():
-        raise ValueError(f"Invalid start: {start.tolist()} (coordinates must be finite)")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"Invalid steps: {steps!r} (need a whole number >= 0)")
-    try:
-        noise = float(noise)
-    except (TypeError, ValueError):
-        raise ValueError(f"Invalid noise: {noise!r} (need a number >= 0)") from None
-    if not (0.0 <= noise < math.inf):
-        raise ValueError(f"Invalid noise: {noise} (need a number >= 0)")
-    return start, int(steps), noise
+    except (TypeError, ValueError, OverflowError) as err:
+        if isinstance(err, TypeError) and str(err).startswith("Invalid start"):
+            raise
+        raise ValueError(f"Invalid start: {show(start)} {need}") from None
+    if start.ndim == 0 or start.shape[-1] != 2:
+        raise ValueError(f"Invalid start shape: {start.shape} (need (2,) or (..., 2))")
+    finite = np.isfinite(start)
+    if not finite.all():
+        where = ("" if start.size <= 8 else
+                 f" (at index {tuple(int(i) for i in np.argwhere(~finite)[0])})")
+        what = start.tolist() if start.size <= 8 else float(start[~finite][0])
+        raise ValueError(f"Invalid start: {what}{where} (coordinates must be finite)")
+    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"Invalid steps: {show(steps)} (need a whole number >= 0)")
+    if isinstance(noise, (bool, np.bool_)) or not isinstance(noise, numbers.Real):
+        raise TypeError(f"Invalid noise: {show(noise)} (need a number >= 0)")
+    if not (0.0 <= float(noise) < math.inf):
+        raise ValueError(f"Invalid noise: {show(noise)} (need a finite number >= 0)")
+    if seed is not None and (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"Invalid seed: {show(seed)} (need a whole number >= 0, or None)")
+    if seed is not None and seed < 0:
+        raise ValueError(f"Invalid seed: {show(seed)} (need a whole number >= 0, or None)")
+    return start, int(steps), float(noise)
 
 
 def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
         seed: int | None = None) -> Trajectory:
-    """Run ``opt`` on ``surface`` from ``start`` ((2,) or (B, 2)) for ``steps`` steps.
+    """Run ``opt`` on ``surface`` from ``start`` ((2,) or (..., 2)) for ``steps`` steps.
 
     Array hyperparameters broadcast with the batch of starts (NumPy's rules):
     ``get("adam", lr=lrs)`` from one start, or from starts shaped
@@ -76,7 +91,7 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
     as one ``(*batch, 2)`` block per step: the same seed and batch give the
     same paths.
     """
-    start, steps, noise = _check_run_args(start, steps, noise)
+    start, steps, noise = _check_run_args(start, steps, noise, seed)
     batch = _batch_shape(opt, start)
     start = np.broadcast_to(start, (*batch, 2))
     radius = escape_radius(surface)

@@ -146,7 +146,7 @@ def test_noise_is_reproducible_from_seed():
 ])
 def test_invalid_run_arguments(kwargs, message):
     args = {"start": (-7, 2), "steps": 10, "noise": 0.0} | kwargs
-    with pytest.raises(ValueError) as err:
+    with pytest.raises((ValueError, TypeError)) as err:
         optimizers.run(optimizers.get("sgd"), surfaces.get("bowl"), **args)
     assert str(err.value).startswith(message)
 
