@@ -49,3 +49,42 @@ fixtures:
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache
+
+# --- A class and a school (issue #6) -------------------------------------
+# make loadtest [SESSIONS=30] [SECONDS=60] [ROUNDS=2] [PAGE=/] [URL= [PID=]] [REPLICAS=0] [LOADTEST_ARGS=]
+#   Simulated students over Streamlit's websocket protocol. Without URL it
+#   starts the app as `make run` does (127.0.0.1, a free port) and measures
+#   it; REPLICAS=N starts N of them behind HAProxy instead. LOADTEST_ARGS
+#   passes more options, e.g. "--max-p95 1 --max-growth 10" or "--sweep 10,20,30".
+# make serve-replicas [N=2] [PORT=8501] [BIND=0.0.0.0]
+#   N app processes (each `make run` on a loopback port) behind HAProxy on PORT.
+SESSIONS ?= 30
+SECONDS ?= 60
+ROUNDS ?= 2
+PAGE ?= /
+URL ?=
+PID ?=
+REPLICAS ?= 0
+LOADTEST_ARGS ?=
+N ?= 2
+BIND ?= 0.0.0.0
+HAPROXY := /usr/sbin/haproxy
+
+.PHONY: loadtest serve-replicas haproxy
+
+loadtest: $(VENV)/.runtime $(if $(filter-out 0,$(REPLICAS)),haproxy)
+	$(PY) -m tools.loadtest --sessions $(SESSIONS) --seconds $(SECONDS) --rounds $(ROUNDS) \
+		--page $(PAGE) $(if $(URL),--url $(URL)) $(foreach p,$(PID),--pid $(p)) \
+		$(if $(filter-out 0,$(REPLICAS)),--replicas $(REPLICAS)) $(LOADTEST_ARGS)
+
+serve-replicas: $(VENV)/.runtime haproxy
+	$(PY) -m deploy.serve --replicas $(N) --port $(PORT) --bind $(BIND)
+
+# HAProxy comes from Debian, as chromium does.
+haproxy:
+	@test -x $(HAPROXY) || { \
+		command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "haproxy missing: install Debian's 'haproxy' package"; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
+
+# The replica test in tests/test_loadtest.py runs HAProxy: `make test` needs it too.
+test: haproxy
