@@ -20,7 +20,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
+	MALLOC_ARENA_MAX=2 $(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false --server.fileWatcherType none
 
 # Headless Chromium for the end-to-end tests comes from Debian (Playwright's

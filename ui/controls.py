@@ -11,29 +11,8 @@ import surfaces
 from viz import figures, presets, state
 from viz.figures import fmt
 
+from .options import NOISE, STEPS, knob_options, lr_options
 from .pagestate import PageState
-
-LOG_MANTISSAS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)
-MEMORY = (0.0, 0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999)
-STEPS = (5, 10, 15, 20, 25, 29, 30, 40, 50, 60, 75, 100, 150, 200, 250, 300, 400, 500, 750, 1000)
-NOISE = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
-
-
-@lru_cache(maxsize=None)
-def log_options(lo: float, hi: float) -> tuple[float, ...]:
-    out = [float(f"{m}e{e}") for e in range(-12, 5) for m in LOG_MANTISSAS]
-    return tuple(x for x in out if lo * (1 - 1e-9) <= x <= hi * (1 + 1e-9))
-
-
-@lru_cache(maxsize=None)
-def knob_options(knob: optimizers.Knob) -> tuple[float, ...]:
-    """The values a knob's slider offers, all inside the knob's range."""
-    if knob.scale == "log":
-        return log_options(knob.lo, knob.hi)
-    if knob.scale == "memory":
-        return tuple(m for m in MEMORY if knob.lo <= m <= knob.hi)
-    return tuple(round(knob.lo + (knob.hi - knob.lo) * i / 100, 10) for i in range(101))
-
 
 def with_value(options: tuple, value) -> tuple:
     """The option list, plus ``value`` if a link or lesson asked for one off the grid."""
@@ -71,21 +50,18 @@ def _knob(ps: PageState, i: int, name: str, knob: optimizers.Knob) -> None:
     _slider(label, knob_options(knob), keys[knob.name], knob.help)
 
 
-def run_controls(ps: PageState, i: int, name: str, label: str) -> None:
+def run_controls(ps: PageState, i: int, name: str, label: str, advanced: bool) -> None:
+    """One optimizer: a header in its colour, then its sliders (all of them if ``advanced``).
+
+    Few elements on purpose: every element is a message from the script thread
+    to the event loop, and a class pays for each one on every rerun.
+    """
     spec = optimizers.spec(name)
-    head, drop = st.columns([7, 1], vertical_alignment="center")
-    head.markdown(f"<div style='border-left:6px solid {figures.color(name)};padding-left:8px;"
-                  f"font-weight:600;font-size:1.0rem'>{label}</div>", unsafe_allow_html=True)
-    drop.button(":material/close:", key=ps.key("run", i, "remove"), on_click=ps.remove_run, args=(i,),
-                help=f"Remove this {spec.label}", type="tertiary")
+    st.markdown(f"<div style='border-left:6px solid {figures.color(name)};padding-left:8px;"
+                f"font-weight:600;margin-top:0.4rem'>{label}</div>", unsafe_allow_html=True)
     for knob in spec.knobs:
-        if not knob.advanced:
+        if advanced or not knob.advanced:
             _knob(ps, i, name, knob)
-    more = [k for k in spec.knobs if k.advanced]
-    if more:
-        with st.expander(f"More {spec.label} settings"):
-            for knob in more:
-                _knob(ps, i, name, knob)
 
 
 def lessons(ps: PageState, key: str = "lesson") -> None:
@@ -118,24 +94,29 @@ def sidebar(ps: PageState) -> None:
         lessons(ps)
         st.selectbox("Surface", surfaces.names(), key=ps.key("surface"),
                      format_func=lambda n: surfaces.get(n).label, on_change=ps.set_surface)
-        st.markdown("**Optimizers**")
         full = len(sc.runs) >= ps.max_runs
-        for i, run in enumerate(sc.runs):
-            run_controls(ps, i, run.name, figures.run_label(run))
+        labels = [figures.run_label(r) for r in sc.runs]
+        st.multiselect("Optimizers", list(range(len(sc.runs))), key=ps.key("shown"),
+                       format_func=labels.__getitem__,
+                       on_change=ps.keep_runs, help="Remove one with its ✕; add one below. "
+                       "The same optimizer may appear twice, to compare two settings.")
         st.selectbox("Add an optimizer", optimizers.names(), index=None, key=ps.key("add"),
                      placeholder=(f"at most {ps.max_runs} optimizers" if full else
-                                  "add one (again, to compare two settings)"),
+                                  "+ add an optimizer (again, to compare)"),
                      format_func=lambda n: optimizers.spec(n).label, on_change=ps.add_run,
                      disabled=full, label_visibility="collapsed")
+        advanced = st.toggle("Every hyperparameter", key=ps.key("advanced"),
+                             help="Also show ε, weight decay and the other settings torch.optim offers.")
+        for i, run in enumerate(sc.runs):
+            run_controls(ps, i, run.name, labels[i], advanced)
         s = surfaces.get(ss[ps.key("surface")])
-        st.markdown("**Start** (or click the plot)")
-        c1, c2 = st.columns(2)
-        c1.number_input("x₀", min_value=float(s.x_range[0]), max_value=float(s.x_range[1]),
-                        key=ps.key("x0"), step=0.1, format="%.3f")
-        c2.number_input("y₀", min_value=float(s.y_range[0]), max_value=float(s.y_range[1]),
+        st.number_input("Start x₀ (or click the plot)", min_value=float(s.x_range[0]),
+                        max_value=float(s.x_range[1]), key=ps.key("x0"), step=0.1, format="%.3f")
+        st.number_input("Start y₀", min_value=float(s.y_range[0]), max_value=float(s.y_range[1]),
                         key=ps.key("y0"), step=0.1, format="%.3f")
         _slider("Steps", STEPS, ps.key("steps"))
-        with st.expander("Gradient noise (minibatch stand-in)"):
-            _slider("Noise σ", NOISE, ps.key("noise"),
-                    help="Gaussian noise of this standard deviation added to every gradient.")
-            st.number_input("Seed", min_value=0, max_value=state.MAX_SEED, step=1, key=ps.key("seed"))
+        _slider("Gradient noise σ", NOISE, ps.key("noise"),
+                help="Gaussian noise of this standard deviation added to every gradient "
+                     "(a stand-in for minibatch noise).")
+        if ss.get(ps.key("noise")):
+            st.number_input("Noise seed", min_value=0, max_value=state.MAX_SEED, step=1, key=ps.key("seed"))

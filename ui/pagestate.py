@@ -100,7 +100,7 @@ class PageState:
             del ss[k]
         for k in [k for k in ss if isinstance(k, str) and k.startswith(self.prefix + ".run.")]:
             del ss[k]
-        for name in ("surface", "x0", "y0", "steps", "noise", "seed", "add"):
+        for name in ("surface", "x0", "y0", "steps", "noise", "seed", "add", "shown"):
             ss.pop(self.key(name), None)
 
     # --- widgets <-> scenario --------------------------------------------------------------------------
@@ -109,6 +109,7 @@ class PageState:
         ss, sc = st.session_state, self.scenario
         plain = {"surface": sc.surface, "x0": float(sc.start[0]), "y0": float(sc.start[1]),
                  "steps": sc.steps, "noise": float(sc.noise), "seed": int(sc.seed)}
+        plain["shown"] = list(range(len(sc.runs)))
         for name, value in plain.items():
             ss.setdefault(self.key(name), value)
         for i, run in enumerate(sc.runs):
@@ -184,6 +185,12 @@ class PageState:
             self.show(sc.with_(runs=sc.runs + (Run.of(name, lr=lr),)))
         else:
             st.session_state.pop(self.key("add"), None)
+
+    def keep_runs(self) -> None:
+        """The optimizer list lost an entry (its ✕ was clicked): keep the others."""
+        keep = st.session_state.get(self.key("shown")) or []
+        sc = self.scenario
+        self.show(sc.with_(runs=tuple(r for i, r in enumerate(sc.runs) if i in keep)))
 
     def remove_run(self, i: int) -> None:
         sc = self.scenario
