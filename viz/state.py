@@ -138,7 +138,9 @@ def encode(scenario: Scenario, present: bool = False) -> dict[str, str | list[st
 
 
 def query_string(params: Mapping[str, str | list[str]]) -> str:
-    return urlencode(params, doseq=True, safe=",/")
+    # '=' inside a value is legal in a query (a parser splits at the first one), and
+    # keeps a shared link readable: opt=sgd,lr=0.95 rather than opt=sgd,lr%3D0.95.
+    return urlencode(params, doseq=True, safe=",/=")
 
 
 def decode_link(text: str) -> Scenario:
@@ -180,7 +182,8 @@ def _values(params: Mapping[str, Any], key: str) -> list[str]:
 
 
 def _float(text: str) -> float | None:
-    if len(text) > 64:
+    # float() also reads '１０', '٣' and '1_0': a mangled link must not pass for a good one.
+    if len(text) > 64 or not text.isascii() or "_" in text:
         return None
     try:
         x = float(text)
@@ -276,6 +279,7 @@ def decode(params: Mapping[str, Any], default: Scenario, *, max_runs: int = MAX_
     texts = _values(params, "opt")
     if texts:
         runs: list[Run] = []
+        copies: dict[Run, int] = {}
         for text in texts[:4 * max_runs]:
             if len(text) > MAX_PARAM_CHARS:
                 problems.append(f"an optimizer entry {len(text)} characters long was skipped "
@@ -284,10 +288,12 @@ def decode(params: Mapping[str, Any], default: Scenario, *, max_runs: int = MAX_
             run = decode_run(text, problems)
             if run is None:
                 continue
-            if run in runs:
-                problems.append(f"{shown(run.text)} appears twice; kept one")
-            else:
+            copies[run] = copies.get(run, 0) + 1
+            if copies[run] == 1:
                 runs.append(run)
+        for run, n in copies.items():  # one problem per repeated entry, however often it repeats
+            if n > 1:
+                problems.append(f"{shown(run.text)} appears {n} times; kept one")
         if len(texts) > 4 * max_runs:
             problems.append(f"the link lists {len(texts)} optimizers; read the first {4 * max_runs}")
         if len(runs) > max_runs:
@@ -337,9 +343,17 @@ def decode(params: Mapping[str, Any], default: Scenario, *, max_runs: int = MAX_
 
 
 def summarize(problems: list[str]) -> str:
-    """All problems of a link as one notice (a bulleted list, the long tail counted)."""
-    head = problems[:MAX_PROBLEMS_SHOWN]
-    lines = [f"- {p[0].upper()}{p[1:]}." for p in head]
-    if len(problems) > len(head):
-        lines.append(f"- … and {len(problems) - len(head)} more.")
+    """All problems of a link as one notice (a bulleted list, the long tail counted).
+
+    A message that repeats (the same bad entry two hundred times) is listed once, with a count.
+    """
+    counts: dict[str, int] = {}
+    for p in problems:
+        counts[p] = counts.get(p, 0) + 1
+    distinct = list(counts)
+    head = distinct[:MAX_PROBLEMS_SHOWN]
+    lines = [f"- {p[0].upper()}{p[1:]}" + (f" ({counts[p]} times)." if counts[p] > 1 else ".")
+             for p in head]
+    if len(distinct) > len(head):
+        lines.append(f"- … and {len(distinct) - len(head)} more.")
     return "\n".join(lines)
