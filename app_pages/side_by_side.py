@@ -13,9 +13,8 @@ ps, sc = chrome.page(P, presets.TEXTBOOK, title="Side by side", min_runs=2, max_
                                      f"axes; Play moves them all together.")
 s = surfaces.get(sc.surface)
 paths = cache.paths(sc)
-fig = cache.panels(sc.link, 390 if ps.present else 360, 2)
+fig = cache.panels(sc.link, 235 if ps.present else 360, 2)
 st.plotly_chart(fig, key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
-st.markdown(cache.summary(sc.link))
-chrome.notes(s, paths)
+chrome.summary(sc.link, s, paths)
 if not ps.present:
     chrome.exports(ps, sc, fig, s, paths)

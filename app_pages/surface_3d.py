@@ -13,9 +13,8 @@ ps, sc = chrome.page(P, presets.BY_KEY["saddle"].scenario, title="3D view",
                      + (" Height is log-scaled, as the contour colours are." if s.log_color else ""))
 s = surfaces.get(sc.surface)
 paths = cache.paths(sc)
-fig = cache.scene(sc.link, 780 if ps.present else 680)
+fig = cache.scene(sc.link, 560 if ps.present else 680)
 st.plotly_chart(fig, key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
-st.markdown(cache.summary(sc.link))
-chrome.notes(s, paths)
+chrome.summary(sc.link, s, paths)
 if not ps.present:
     chrome.exports(ps, sc, fig, s, paths)

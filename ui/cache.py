@@ -23,7 +23,7 @@ import numpy as np
 
 import optimizers
 import surfaces
-from viz import figures, tuning
+from viz import figures, tables, tuning
 from viz.state import Run, Scenario, decode_link, run_from_text
 
 from .options import lr_options
@@ -136,8 +136,8 @@ def scene(link: str, height: int) -> figures.PlainFigure:
 
 
 @lru_cache(maxsize=256)
-def summary(link: str) -> str:
-    from viz import tables
-
+def summary(link: str) -> tuple[str, str]:
+    """The summary table (markdown) and its one-line reading."""
     sc = _scenario(link)
-    return tables.summary_markdown(surfaces.get(sc.surface), paths(sc))
+    s, ps = surfaces.get(sc.surface), paths(sc)
+    return tables.summary_markdown(s, ps), tables.reading(s, ps)

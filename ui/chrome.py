@@ -11,7 +11,7 @@ import surfaces
 from viz import figures, presets, state, tables
 from viz.state import Scenario
 
-from . import controls
+from . import cache, controls
 from .pagestate import PageState
 
 CSS = "<style>.block-container{padding-top:2.5rem}</style>"
@@ -30,6 +30,9 @@ def escape(text: str) -> str:
 def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object], str],
          min_runs: int = 1, max_runs: int = state.MAX_RUNS) -> tuple[PageState, Scenario]:
     """Sidebar, title, messages, link; stops the page when there is nothing to draw."""
+    goto = st.session_state.pop("goto", None)
+    if goto:
+        st.switch_page(goto)
     ps = PageState(prefix, default, min_runs=min_runs, max_runs=max_runs)
     controls.sidebar(ps)
     scenario, problems = ps.read()
@@ -103,6 +106,15 @@ def exports(ps: PageState, scenario: Scenario, fig, surface, paths) -> None:
                                fig, title=tables.describe(surface, scenario)),
                            file_name="optimizer_paths.html", mime="text/html",
                            key=ps.key("html"), on_click="ignore")
+
+
+def summary(link: str, surface, paths: list[figures.Path]) -> None:
+    """The numbers under a figure, a one-line reading of them, and notes on paths that left."""
+    table, reading = cache.summary(link)
+    st.markdown(table)
+    if reading:
+        st.caption(reading)
+    notes(surface, paths)
 
 
 def notes(surface, paths: list[figures.Path]) -> None:

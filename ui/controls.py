@@ -78,7 +78,20 @@ def _lesson_picked(ps: PageState, key: str) -> None:
     st.session_state[ps.key(key)] = None  # a pill is an action here, not a state
 
 
+# Lessons drawn on another page than the one they were picked on: the textbook
+# figure is one optimizer per panel, not four paths piled onto one plot.
+LESSON_PAGES = {"textbook": ("sbs", "app_pages/side_by_side.py")}
+
+
 def presets_apply(ps: PageState, key: str) -> None:
+    target = LESSON_PAGES.get(key)
+    if target and target[0] != ps.prefix:
+        prefix, page = target
+        PageState.preset(prefix, presets.BY_KEY[key].scenario)
+        st.session_state[f"{prefix}.lesson_shown"] = key
+        st.session_state[f"{prefix}.present"] = ps.present
+        st.session_state["goto"] = page  # a callback cannot switch pages; the page body does
+        return
     ps.show(presets.BY_KEY[key].scenario)
     st.session_state[ps.key("lesson_shown")] = key
 

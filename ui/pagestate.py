@@ -18,7 +18,7 @@ import streamlit as st
 
 import optimizers
 import surfaces
-from viz import state
+from viz import presets, state
 from viz.state import Run, Scenario
 
 from . import cache
@@ -169,6 +169,11 @@ class PageState:
         name = st.session_state.get(self.key("surface"))
         sc = self.scenario
         if name is None or name == sc.surface:  # an earlier callback of this rerun reset it
+            return
+        opening = getattr(presets, "opening", None)
+        if opening is not None:  # each surface opens on a view that shows its lesson
+            view = opening(name)
+            self.show(view.with_(runs=view.runs[: self.max_runs]))
             return
         s = surfaces.get(name)
         runs = tuple(Run.of(r.name, **{**r.kwargs, "lr": cache.default_lr(name, r.name)}) for r in sc.runs)

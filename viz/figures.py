@@ -33,8 +33,10 @@ PAPER = "#ffffff"
 # path colour below stays legible on top of it, also on a washed-out projector.
 CONTOUR_SCALE = [[0.0, "#8fa7bf"], [0.25, "#b9c9d9"], [0.6, "#e2e9f0"], [1.0, "#fafbfc"]]
 # One fixed colour per optimizer, by registry position, the same on every page.
-PALETTE = ("#d62728", "#1f5fbf", "#17a2b8", "#2ca02c", "#8c564b", "#e377c2",
-           "#7b3fbf", "#a3a31f", "#ff7f0e", "#393b79", "#c49a00")
+# Each reaches at least 4.5:1 contrast on white (WCAG AA), so a line and its
+# label stay legible on a washed-out projector.
+PALETTE = ("#d62728", "#1f5fbf", "#0f7c8f", "#1f7f1f", "#8c564b", "#b8348f",
+           "#7b3fbf", "#7a7a00", "#c04f00", "#393b79", "#8b6b00")
 # The 3D surface needs more contrast than a backdrop for paths: shading carries the shape.
 SURFACE_SCALE = [[0.0, "#2f4f6f"], [0.35, "#6f8fae"], [0.7, "#b7c9da"], [1.0, "#eef3f7"]]
 START_COLOR = "#111111"
@@ -42,7 +44,15 @@ MINIMUM_COLOR = "#f2b600"
 
 
 def color(name: str) -> str:
-    return PALETTE[optimizers.names().index(name) % len(PALETTE)]
+    """The optimizer's colour, from its place in the registry: a new optimizer needs no entry
+    here (past the palette, hues go round the wheel at a contrast-safe darkness)."""
+    i = optimizers.names().index(name)
+    if i < len(PALETTE):
+        return PALETTE[i]
+    import colorsys
+
+    r, g, b = colorsys.hls_to_rgb((i * 0.381966) % 1.0, 0.30, 0.75)
+    return "#%02x%02x%02x" % (round(255 * r), round(255 * g), round(255 * b))
 
 
 @dataclass(frozen=True)
@@ -591,11 +601,16 @@ def _fast(data: list[dict], layout: dict, frames: list[dict] | None = None) -> P
 
 # --- figures ----------------------------------------------------------------
 
+# On a projector (1280x720, 1024x768) the figure, its axes and its Play controls
+# must fit under the lesson row without scrolling.
+PRESENT_HEIGHT = 560
+
+
 def contour_height(surface, width: int = 640, extra: int = 190) -> int:
-    """A height that fits the window at equal aspect in a plot area ``width`` px wide
-    (the Playground's plot column on a 1600 px screen), plus legend and controls."""
+    """A height that fits the window at equal aspect in a plot area ``width`` px wide,
+    plus legend and controls."""
     ratio = np.ptp(surface.y_range) / np.ptp(surface.x_range)
-    return int(min(max(width * ratio + extra, 430), 800))
+    return int(min(max(width * ratio + extra, 430), 700))
 
 
 def within_budget(build, budget: int):

@@ -21,9 +21,20 @@ def tolerance(surface) -> float:
     return 0.01 * max(np.ptp(surface.x_range), np.ptp(surface.y_range))
 
 
+def path_ratio(pts: np.ndarray) -> float:
+    """Distance travelled over the straight line from start to end: 1 is a beeline,
+    5 means four fifths of the motion was wasted going back and forth."""
+    if len(pts) < 2:
+        return float("nan")
+    travelled = float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum())
+    straight = float(np.linalg.norm(pts[-1] - pts[0]))
+    return travelled / straight if straight > 1e-12 else float("inf") if travelled > 0 else 1.0
+
+
 def summary(surface, paths: list[Path]) -> list[dict[str, Any]]:
-    """One row per path: final loss, distance to the nearest minimum, steps to get close, and
-    where it diverged (or, on a surface without a minimum, left the plot)."""
+    """One row per path: final loss, how roundabout the path was, distance to the nearest
+    minimum, steps to get close, and where it diverged (or, on a surface without a minimum,
+    left the plot)."""
     tol = tolerance(surface)
     rows = []
     for p in paths:
@@ -31,7 +42,7 @@ def summary(surface, paths: list[Path]) -> list[dict[str, Any]]:
         last = pts[-1]
         step = stop_step(surface, p)
         row = {"optimizer": p.label, "final loss": float(surface.value(last)),
-               "diverged at": step if step >= 0 else None}
+               "path ratio": path_ratio(pts), "diverged at": step if step >= 0 else None}
         if surface.minima:
             mins = np.asarray(surface.minima)
             dist = np.linalg.norm(pts[:, None, :] - mins[None, :, :], axis=-1).min(axis=1)
@@ -45,19 +56,49 @@ def summary(surface, paths: list[Path]) -> list[dict[str, Any]]:
 def summary_markdown(surface, paths: list[Path]) -> str:
     rows = summary(surface, paths)
     tol = _fmt(tolerance(surface))
-    head = ["Optimizer", "Final loss"]
+    head = ["Optimizer", "Final loss", "Path ÷ straight line"]
     if surface.minima:
-        head += ["Distance to min.", f"Steps to ≤ {tol}"]
+        head += ["Distance to the minimum", f"Steps to within {tol} of the minimum"]
     head += ["Diverged" if surface.minima else "Left the plot"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [r["optimizer"], _fmt(r["final loss"])]
+        cells = [r["optimizer"], _fmt(r["final loss"]), f"{r['path ratio']:.2f}×"
+                 if np.isfinite(r["path ratio"]) else "—"]
         if surface.minima:
             s = r["steps to within tol"]
             cells += [_fmt(r["distance to minimum"]), "not reached" if s is None else str(s)]
         cells.append("—" if r["diverged at"] is None else f"step {r['diverged at']}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def reading(surface, paths: list[Path]) -> str:
+    """One line that reads the table for a class: who ends lowest, and what it paid."""
+    rows = [r for r in summary(surface, paths) if r["diverged at"] is None or not surface.minima]
+    if len(rows) < 2:
+        return ""
+    low = min(rows, key=lambda r: r["final loss"])
+    wasteful = max(rows, key=lambda r: r["path ratio"] if np.isfinite(r["path ratio"]) else 0)
+    direct = min(rows, key=lambda r: r["path ratio"] if np.isfinite(r["path ratio"]) else np.inf)
+    text = f"{low['optimizer']} ends lowest (f = {_fmt(low['final loss'])})"
+    if wasteful is not direct and wasteful["path ratio"] > 1.5 * direct["path ratio"]:
+        how = ("but" if wasteful is low else "while")
+        text += (f", {how} {wasteful['optimizer']} travels {wasteful['path ratio']:.1f}× the straight "
+                 f"line to get where it ends and {direct['optimizer']} only {direct['path ratio']:.1f}×")
+    text += "."
+    limit = STABILITY.get(surface.name)
+    if limit:
+        text += " " + limit
+    return text
+
+
+# Where theory gives the largest stable learning rate, say it: plain gradient descent on a
+# quadratic diverges once lr > 2 / L, L the largest curvature.
+STABILITY = {
+    "bowl": "On this bowl plain SGD diverges once η passes 2/L = 1.0 (L = 2, the curvature along y): "
+            "its low loss comes from an η just under that edge, which is also why it zigzags.",
+    "least_squares_std": "Here the curvature is 2 in every direction, so plain SGD diverges once η passes 1.0.",
+}
 
 
 def describe(surface, scenario) -> str:
