@@ -464,19 +464,25 @@ def divergence_note(surface, path: Path, short: bool = False) -> str:
 
 
 def _axes(surface, height: int) -> dict:
+    """Equal-aspect axes.  The x name sits at the right end of the axis, not under it,
+    where the Play controls and step slider need the room."""
     axis = dict(showgrid=False, zeroline=False, ticks="outside", linecolor="#9aa5b1",
                 mirror=True, title_font=dict(size=16))
+    xname, yname = getattr(surface, "axis_names", ("x", "y"))
     return dict(
-        xaxis=dict(axis, range=list(surface.x_range), title=dict(text="x"), constrain="domain"),
-        yaxis=dict(axis, range=list(surface.y_range), title=dict(text="y"), scaleanchor="x",
+        xaxis=dict(axis, range=list(surface.x_range), constrain="domain"),
+        yaxis=dict(axis, range=list(surface.y_range), title=dict(text=yname), scaleanchor="x",
                    scaleratio=1, constrain="domain"),
+        annotations=[dict(text=f"<i>{xname}</i>", xref="x domain", yref="y domain", x=1, y=0,
+                          xanchor="left", yanchor="middle", xshift=6, showarrow=False,
+                          font=dict(size=17))],
         height=height,
     )
 
 
 def _base_layout(height: int) -> dict:
     return dict(font=FONT, paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height,
-                margin=dict(l=60, r=20, t=50, b=110), hovermode="closest",
+                margin=dict(l=60, r=34, t=50, b=100), hovermode="closest",
                 clickmode="event+select", dragmode="zoom", modebar=dict(orientation="v"),
                 legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom",
                             font=dict(size=15), bgcolor="rgba(255,255,255,0.8)"),
