@@ -9,8 +9,9 @@ import pytest
 
 import optimizers
 import surfaces
-from viz import presets, tables
+from viz import figures, presets, tables
 from viz.figures import Path
+from viz.state import Run, Scenario
 
 BOWL = surfaces.get("bowl")          # x²/20 + y², window [-10, 10] × [-5, 5], minimum (0, 0)
 SADDLE = surfaces.get("saddle")      # x² − y², window [-2, 2]², no minimum
@@ -60,8 +61,17 @@ def test_summary_uses_the_nearest_of_several_minima():
 
 def test_summary_without_minimum_has_no_distance_columns():
     (row,) = tables.summary(SADDLE, [path("sgd", [[-1.8, 0.01], [-1.44, 0.012]])])
-    assert set(row) == {"optimizer", "final loss", "diverged at"}
+    assert set(row) == {"optimizer", "final loss", "path ratio", "diverged at"}
     assert row["final loss"] == pytest.approx(1.44**2 - 0.012**2)
+
+
+def test_path_ratio():
+    assert tables.path_ratio(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(1.0)
+    # there and back and on: 5 + 5 + 10 travelled for 5 of progress
+    assert tables.path_ratio(np.array([[0.0, 0], [3, 4], [0, 0], [3, 4]], float)) == pytest.approx(3.0)
+    assert math.isnan(tables.path_ratio(np.array([[1.0, 2.0]])))
+    assert tables.path_ratio(np.array([[1.0, 2.0], [1.0, 2.0]])) == 1.0
+    assert tables.path_ratio(np.array([[0.0, 0], [1, 0], [0, 0]])) == math.inf
 
 
 def test_summary_markdown_table():
@@ -69,15 +79,37 @@ def test_summary_markdown_table():
           path("adam", [[3, 4], [30, 40], [NAN, NAN]], diverged_at=2, label="Adam (η=0.3)")]
     lines = tables.summary_markdown(BOWL, ps).splitlines()
     head = [c.strip() for c in lines[0].strip("|").split("|")]
-    assert len(head) == 5 and head[:2] == ["Optimizer", "Final loss"]
-    assert "0.2" in head[3]  # the tolerance is spelled out
-    assert lines[1] == "|---|---|---|---|---|"
-    assert lines[2] == "| SGD (η=0.95) | 5.00e-04 | 0.1 | 2 | — |"
-    assert lines[3] == "| Adam (η=0.3) | 1.64e+03 | 50 | not reached | step 2 |"
+    assert head == ["Optimizer", "Final loss", "Path ÷ straight line", "Distance to the minimum",
+                    "Steps to within 0.2 of the minimum", "Diverged"]  # a distance, named as one
+    assert lines[1] == "|---|---|---|---|---|---|"
+    ratio = tables.path_ratio(np.array([[-7, 2], [-1, 0], [0.1, 0]], float))
+    assert lines[2] == f"| SGD (η=0.95) | 5.00e-04 | {ratio:.2f}× | 0.1 | 2 | — |"
+    assert lines[3] == "| Adam (η=0.3) | 1.64e+03 | 1.00× | 50 | not reached | step 2 |"
     saddle = tables.summary_markdown(SADDLE, [path("sgd", [[-1.8, 0.01], [1e-4, 0]])]).splitlines()
     head = [c.strip() for c in saddle[0].strip("|").split("|")]
-    assert head[:2] == ["Optimizer", "Final loss"] and head[2].startswith("Left the plot")
-    assert saddle[2] == "| SGD | 1.00e-08 | — |"
+    assert head == ["Optimizer", "Final loss", "Path ÷ straight line", "Left the plot"]
+    assert saddle[2] == "| SGD | 1.00e-08 | 1.00× | — |"
+
+
+def test_divergence_is_in_the_table_and_in_the_notes():
+    """A diverged path is never only a missing line: the table and the note both say so."""
+    view = presets.BY_KEY["diverge"].scenario
+    ps = make_paths(view)
+    sgd = next(p for p in ps if p.name == "sgd")
+    assert sgd.diverged_at > 0
+    table = tables.summary_markdown(BOWL, ps)
+    assert f"step {sgd.diverged_at}" in next(line for line in table.splitlines() if sgd.label in line)
+    assert f"diverged at step {sgd.diverged_at}" in figures.divergence_note(BOWL, sgd)
+
+
+def test_reading_names_who_ends_lowest_and_what_it_paid():
+    ps = make_paths(presets.ZIGZAG)
+    text = tables.reading(BOWL, ps)
+    rows = {r["optimizer"]: r for r in tables.summary(BOWL, ps)}
+    low = min(rows, key=lambda k: rows[k]["final loss"])
+    assert text.startswith(f"{low} ends lowest")
+    assert "2/L = 1.0" in text  # why SGD's loss is low here, and where it would diverge
+    assert tables.reading(BOWL, ps[:1]) == ""  # nothing to compare
 
 
 def first_step_outside(surface, points) -> int | None:
@@ -93,11 +125,8 @@ def test_left_the_plot_column_names_the_step_a_path_left_the_plot():
     That should be the first step outside the drawn window; what the app puts
     there is the runner's divergence step (a point 10 window widths out).
     """
-    view = presets.BY_KEY["saddle"].view
-    ps = []
-    for r in view.runs:
-        tr = optimizers.run(optimizers.get(r.name, **r.kwargs), SADDLE, view.start, view.steps)
-        ps.append(path(r.name, tr.points, int(tr.diverged_at), label=r.name))
+    view = presets.BY_KEY["saddle"].scenario
+    ps = [path(p.name, p.points, p.diverged_at, label=p.name) for p in make_paths(view)]
     rows = tables.summary_markdown(SADDLE, ps).splitlines()[2:]
     shown = {row.split(" | ")[0].strip("| "): row.rsplit(" | ", 1)[1].strip(" |") for row in rows}
     left = {p.name: first_step_outside(SADDLE, p.points) for p in ps}
@@ -106,30 +135,86 @@ def test_left_the_plot_column_names_the_step_a_path_left_the_plot():
                            f"[-2, 2]² window at {want}")
 
 
+def make_paths(sc: Scenario) -> list[Path]:
+    """The paths a page draws for ``sc`` (as ui.cache builds them)."""
+    s = surfaces.get(sc.surface)
+    out = []
+    for i, r in enumerate(sc.runs):
+        tr = optimizers.run(optimizers.get(r.name, **r.kwargs), s, sc.start, sc.steps,
+                            noise=sc.noise, seed=sc.seed)
+        out.append(Path(r.name, figures.run_label(r), tr.points, int(tr.diverged_at),
+                        copy=figures.copy_index(sc.runs, i)))
+    return out
+
+
+def read_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
+    """Comment lines, then the rows (what pandas.read_csv(comment="#") would read)."""
+    lines = text.splitlines()
+    comments = [line for line in lines if line.startswith("#")]
+    assert lines[:len(comments)] == comments, "comments come first"
+    return comments, list(csv.DictReader(io.StringIO("\n".join(lines[len(comments):]))))
+
+
 def test_paths_csv():
     ps = [path("sgd", [[-7, 2], [-1, 0.5], [0.1, 0]]),
           path("adam", [[3, 4], [30, 40], [NAN, NAN], [NAN, NAN]], diverged_at=2)]
     text = tables.paths_csv(BOWL, ps)
-    assert text.splitlines()[0] == "step,optimizer,x,y,loss"
-    rows = list(csv.DictReader(io.StringIO(text)))
+    assert text.splitlines()[0] == "step,optimizer,run,x,y,loss"
+    _, rows = read_csv(text)
     assert len(rows) == 3 + 2  # diverged points left out
-    assert [(r["step"], r["optimizer"]) for r in rows] == [
-        ("0", "sgd"), ("1", "sgd"), ("2", "sgd"), ("0", "adam"), ("1", "adam")]
+    assert [(r["step"], r["optimizer"], r["run"]) for r in rows] == [
+        ("0", "sgd", "0"), ("1", "sgd", "0"), ("2", "sgd", "0"), ("0", "adam", "1"), ("1", "adam", "1")]
     for r in rows:  # values read back exactly
         x, y = float(r["x"]), float(r["y"])
         assert float(r["loss"]) == float(BOWL.value([x, y]))
     assert (float(rows[1]["x"]), float(rows[1]["y"])) == (-1.0, 0.5)
 
 
-def test_paths_csv_row_count_for_a_real_run():
-    view = presets.TEXTBOOK
-    ps = []
-    for r in view.runs:
-        tr = optimizers.run(optimizers.get(r.name, **r.kwargs), BOWL, view.start, view.steps)
-        ps.append(path(r.name, tr.points, int(tr.diverged_at)))
-    text = tables.paths_csv(BOWL, ps)
-    assert len(text.splitlines()) == 1 + len(view.runs) * (view.steps + 1)
-    assert text.endswith("\n")
+SCENARIOS = [
+    presets.TEXTBOOK,
+    presets.BY_KEY["diverge"].scenario,                  # SGD blows up: fewer rows for it
+    presets.BY_KEY["saddle"].scenario,                   # no minimum
+    Scenario("bowl", (Run.of("sgd", lr=0.1), Run.of("sgd", lr=0.5),  # the same optimizer twice
+                      Run.of("adam", lr=0.3, betas=(0.8, 0.99), eps=1e-6)), (-7.0, 2.0), 40,
+             noise=0.5, seed=7),
+]
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=lambda sc: sc.link[:40])
+def test_paths_csv_says_what_was_run_and_has_a_line_per_finite_point(sc):
+    s = surfaces.get(sc.surface)
+    ps = make_paths(sc)
+    text = tables.paths_csv(s, ps, sc)
+    comments, rows = read_csv(text)
+    assert text.endswith("\n") and rows, "never an empty file"
+    # the header names the surface, its formula and every run with its hyperparameters
+    assert comments[0] == f"# {tables.describe(s, sc)}"
+    assert s.label in comments[0] and str(sc.steps) in comments[0]
+    assert comments[1:] == [f"# run {i}: {r.text}" for i, r in enumerate(sc.runs)]
+    # one line per finite point, per run, in order, each readable back exactly
+    assert len(rows) == sum(p.finite.shape[0] for p in ps)
+    for j, p in enumerate(ps):
+        mine = [r for r in rows if r["run"] == str(j)]
+        assert {r["optimizer"] for r in mine} == {sc.runs[j].name}
+        assert [int(r["step"]) for r in mine] == list(range(p.finite.shape[0]))
+        xy = np.array([[float(r["x"]), float(r["y"])] for r in mine])
+        np.testing.assert_array_equal(xy, p.finite)
+        np.testing.assert_array_equal([float(r["loss"]) for r in mine], s.value(p.finite))
+    assert all(math.isfinite(float(r[k])) for r in rows for k in ("x", "y", "loss"))
+
+
+def test_describe_names_everything():
+    sc = SCENARIOS[-1]
+    text = tables.describe(BOWL, sc)
+    for needle in (BOWL.label, "x^2/20", "(-7, 2)", "40 steps", "σ=0.5", "seed 7",
+                   "SGD (η=0.1)", "SGD (η=0.5)", "Adam (η=0.3", "β=(0.8, 0.99)", "ε=1e-6"):
+        assert needle in text, (needle, text)
+    assert "σ" not in tables.describe(BOWL, sc.with_(noise=0.0))
+    for name in surfaces.names():  # every surface's line is plain text: no LaTeX commands left
+        s = surfaces.get(name)
+        line = tables.describe(s, presets.ZIGZAG.with_(surface=name, start=s.start))
+        assert s.label in line and "\\" not in line and "frac" not in line and "\n" not in line, line
+        assert ("L(w" in line) == s.latex.startswith("L(w"), line  # the surface's own left-hand side
 
 
 # --- a click on the plot -> a start --------------------------------------------------
@@ -144,6 +229,30 @@ def test_start_from_selection_takes_the_last_point_rounded():
     assert s == (1.23, -0.99)  # window 20 wide: 2 decimals
     assert tables.start_from_selection(sel({"x": 0.123456, "y": -1.99999}), SADDLE) == (0.123, -2.0)
     assert tables.start_from_selection(sel({"x": "0.5", "y": 1}), SADDLE) == (0.5, 1.0)
+
+
+def test_start_from_selection_keeps_x_and_y_apart():
+    """Rosenbrock's window is [-2, 2] x [-1, 3]: swapping x and y would land elsewhere, or clamp."""
+    rosen = surfaces.get("rosenbrock")
+    assert tables.start_from_selection(sel({"x": -1.5, "y": 2.5}), rosen) == (-1.5, 2.5)
+    assert tables.start_from_selection(sel({"x": 1.9, "y": -0.8}), rosen) == (1.9, -0.8)
+    assert tables.start_from_selection(sel({"x": 0.25, "y": 2.75}), rosen) == (0.25, 2.75)
+    assert tables.start_from_selection(sel({"y": 3, "x": -1}), rosen) == (-1.0, 3.0)  # key order irrelevant
+    # the bowl's window is twice as wide as it is tall
+    assert tables.start_from_selection(sel({"x": 8.0, "y": -4.5}), BOWL) == (8.0, -4.5)
+
+
+def test_a_click_on_the_figure_starts_where_it_was_clicked():
+    """Through the figure's own click grid: the point plotly.js reports is the point clicked."""
+    for name in ("rosenbrock", "bowl", "camel"):
+        s = surfaces.get(name)
+        grid = figures.click_grid_trace(s)
+        xs, ys = (np.frombuffer(__import__("base64").b64decode(grid[k]["bdata"]), np.float32)
+                  for k in ("x", "y"))
+        for i in range(0, len(xs), 97):
+            got = tables.start_from_selection(sel({"x": float(xs[i]), "y": float(ys[i]),
+                                                   "curve_number": 0, "point_index": i}), s)
+            assert got == pytest.approx((xs[i], ys[i]), abs=s.span / 1000), (name, i)
 
 
 @pytest.mark.parametrize("xy, want", [

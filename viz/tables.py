@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import numpy as np
@@ -105,17 +106,35 @@ def describe(surface, scenario) -> str:
     """One line naming what a figure shows: surface, formula, start, steps and every run."""
     runs = "; ".join(run_label(r) for r in scenario.runs)
     noise = f", gradient noise σ={scenario.noise:g} (seed {scenario.seed})" if scenario.noise else ""
-    return (f"{surface.label} f(x, y) = {plain_formula(surface)}, from ({scenario.start[0]:g}, "
+    lhs = _plain(surface.latex.split("=", 1)[0]) if "=" in surface.latex else "f(x, y)"
+    return (f"{surface.label} {lhs} = {plain_formula(surface)}, from ({scenario.start[0]:g}, "
             f"{scenario.start[1]:g}), {scenario.steps} steps{noise}: {runs}")
 
 
-def plain_formula(surface) -> str:
-    """The surface's LaTeX without its most common markup, for a plain-text header."""
-    text = surface.latex.split("=", 1)[-1].strip()
-    for a, b in ((r"\frac{x^2}{20}", "x^2/20"), (r"\left", ""), (r"\right", ""), (r"\,", " "),
-                 (r"\cos", "cos"), (r"\sin", "sin"), (r"\pi", "pi"), ("{", "("), ("}", ")")):
+_FRAC = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")
+_WORDS = {"left": "", "right": "", "quad": "  ", "qquad": "  ", "cdot": "·", "times": "×",
+          "pi": "π", "sum": " Σ", "bar": "mean"}
+
+
+def _group(text: str) -> str:
+    return text if re.fullmatch(r"[\w.^]+", text) else f"({text})"
+
+
+def _plain(latex: str) -> str:
+    # \bar{x} -> mean(x) first, so that a \frac around it has no braces left inside
+    text = re.sub(r"\\(?!frac)([A-Za-z]+)\{([^{}]*)\}", lambda m: f"{_WORDS.get(m[1], m[1])}({m[2]})", latex)
+    while _FRAC.search(text):  # innermost first: \frac{a}{b} -> a/b, (a + 1)/b
+        text = _FRAC.sub(lambda m: f"{_group(m[1])}/{_group(m[2])}", text)
+    for a, b in ((r"\,", " "), (r"\;", " "), (r"\!", "")):
         text = text.replace(a, b)
-    return text
+    text = re.sub(r"\\([A-Za-z]+)", lambda m: _WORDS.get(m[1], m[1]), text)
+    text = text.replace("{", "(").replace("}", ")")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def plain_formula(surface) -> str:
+    """The surface's LaTeX as plain text (no backslash commands), for a file's header line."""
+    return _plain(surface.latex.split("=", 1)[-1])
 
 
 def paths_csv(surface, paths: list[Path], scenario=None) -> str:
