@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-import surfaces
 from ui import cache, chrome
+from viz.state import surface_of
 from viz import figures, presets
 
 P = "pg"
 
 ps, sc = chrome.page(P, presets.ZIGZAG, title="Optimizer playground",
-                     intro=lambda s: f"**{s.label}**: ${s.latex}$. {s.lesson}")
-s = surfaces.get(sc.surface)
+                     intro=chrome.surface_intro)
+s = surface_of(sc.surface)
 paths = cache.paths(sc)
 height = figures.PRESENT_HEIGHT if ps.present else figures.contour_height(s, 760)
 fig = cache.contour(sc.link, height)

@@ -2,16 +2,16 @@
 
 import streamlit as st
 
-import surfaces
 from ui import cache, chrome
+from viz.state import surface_of
 from viz import presets
 
 P = "3d"
 
 ps, sc = chrome.page(P, presets.BY_KEY["saddle"].scenario, title="3D view",
-                     intro=lambda s: f"**{s.label}**: ${s.latex}$. Drag to rotate, scroll to zoom."
-                     + (" Height is log-scaled, as the contour colours are." if s.log_color else ""))
-s = surfaces.get(sc.surface)
+                     intro=lambda s: chrome.surface_intro(s, "Drag to rotate, scroll to zoom." + (
+                         " Height is log-scaled, as the contour colours are." if s.log_color else "")))
+s = surface_of(sc.surface)
 paths = cache.paths(sc)
 fig = cache.scene(sc.link, 560 if ps.present else 680)
 st.plotly_chart(fig, key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})

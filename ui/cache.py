@@ -22,9 +22,8 @@ from functools import lru_cache
 import numpy as np
 
 import optimizers
-import surfaces
 from viz import figures, tables, tuning
-from viz.state import Run, Scenario, decode_link, run_from_text
+from viz.state import Run, Scenario, decode_link, run_from_text, surface_of
 
 from .options import lr_options
 
@@ -37,7 +36,7 @@ def bucket(steps: int) -> int:
 
 @lru_cache(maxsize=64)
 def grid(surface: str, n: int = 120) -> figures.Grid:
-    return figures.surface_grid(surfaces.get(surface), n)
+    return figures.surface_grid(surface_of(surface), n)
 
 
 def _freeze(tr: optimizers.Trajectory) -> optimizers.Trajectory:
@@ -52,7 +51,7 @@ def _single(surface: str, run_text: str, x0: float, y0: float, steps: int,
             noise: float, seed: int) -> optimizers.Trajectory:
     run = run_from_text(run_text)
     opt = optimizers.get(run.name, **run.kwargs)
-    return _freeze(optimizers.run(opt, surfaces.get(surface), (x0, y0), steps, noise=noise, seed=seed))
+    return _freeze(optimizers.run(opt, surface_of(surface), (x0, y0), steps, noise=noise, seed=seed))
 
 
 @lru_cache(maxsize=48)
@@ -65,7 +64,7 @@ def _sweep(surface: str, rest_text: str, x0: float, y0: float, steps: int) -> op
     run = run_from_text(rest_text)
     lrs = np.array(lr_options(run.name))
     opt = optimizers.get(run.name, **{**run.kwargs, "lr": lrs})
-    return _freeze(optimizers.run(opt, surfaces.get(surface), np.tile([x0, y0], (lrs.size, 1)), steps))
+    return _freeze(optimizers.run(opt, surface_of(surface), np.tile([x0, y0], (lrs.size, 1)), steps))
 
 
 def trajectory(surface: str, run: Run, start, steps: int, noise: float = 0.0,
@@ -111,27 +110,27 @@ def _scenario(link: str) -> Scenario:
 @lru_cache(maxsize=48)
 def contour(link: str, height: int) -> figures.PlainFigure:
     sc = _scenario(link)
-    s = surfaces.get(sc.surface)
+    s = surface_of(sc.surface)
     return figures.contour_figure(s, grid(sc.surface), paths(sc), sc.start, height=height)
 
 
 @lru_cache(maxsize=96)
 def loss(link: str) -> figures.PlainFigure:
     sc = _scenario(link)
-    return figures.loss_figure(surfaces.get(sc.surface), grid(sc.surface), paths(sc))
+    return figures.loss_figure(surface_of(sc.surface), grid(sc.surface), paths(sc))
 
 
 @lru_cache(maxsize=24)
 def panels(link: str, height_per_row: int, cols: int) -> figures.PlainFigure:
     sc = _scenario(link)
-    return figures.panels_figure(surfaces.get(sc.surface), grid(sc.surface, 80), paths(sc), sc.start,
+    return figures.panels_figure(surface_of(sc.surface), grid(sc.surface, 80), paths(sc), sc.start,
                                  height_per_row=height_per_row, cols=cols)
 
 
 @lru_cache(maxsize=16)
 def scene(link: str, height: int) -> figures.PlainFigure:
     sc = _scenario(link)
-    return figures.surface3d_figure(surfaces.get(sc.surface), grid(sc.surface, 70), paths(sc), sc.start,
+    return figures.surface3d_figure(surface_of(sc.surface), grid(sc.surface, 70), paths(sc), sc.start,
                                     height=height)
 
 
@@ -139,5 +138,5 @@ def scene(link: str, height: int) -> figures.PlainFigure:
 def summary(link: str) -> tuple[str, str]:
     """The summary table (markdown) and its one-line reading."""
     sc = _scenario(link)
-    s, ps = surfaces.get(sc.surface), paths(sc)
+    s, ps = surface_of(sc.surface), paths(sc)
     return tables.summary_markdown(s, ps), tables.reading(s, ps)

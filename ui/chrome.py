@@ -7,9 +7,8 @@ from typing import Callable
 
 import streamlit as st
 
-import surfaces
 from viz import figures, presets, state, tables
-from viz.state import Scenario
+from viz.state import Scenario, surface_of
 
 from . import cache, controls
 from .pagestate import PageState
@@ -27,6 +26,11 @@ def escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+def surface_intro(s, tail: str = "") -> str:
+    """The surface's name (escaped: a formula's name is the student's text), formula and lesson."""
+    return f"**{escape(s.label)}**: ${s.latex}$. {tail or s.lesson}"
+
+
 def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object], str],
          min_runs: int = 1, max_runs: int = state.MAX_RUNS) -> tuple[PageState, Scenario]:
     """Sidebar, title, messages, link; stops the page when there is nothing to draw."""
@@ -37,7 +41,7 @@ def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object]
     controls.sidebar(ps)
     scenario, problems = ps.read()
     st.markdown(PRESENT_CSS if ps.present else CSS, unsafe_allow_html=True)
-    s = surfaces.get(scenario.surface)
+    s = surface_of(scenario.surface)
     if ps.present:
         presentation_bar(ps)
     else:
@@ -127,6 +131,6 @@ def notes(surface, paths: list[figures.Path]) -> None:
 def on_plot_select(ps: PageState) -> None:
     """A click on the plot selects a (hidden) grid point: start there."""
     ss = st.session_state
-    start = tables.start_from_selection(ss.get(ps.key("chart")), surfaces.get(ps.scenario.surface))
+    start = tables.start_from_selection(ss.get(ps.key("chart")), surface_of(ps.scenario.surface))
     if start is not None:
         ps.set_start(start)

@@ -96,6 +96,29 @@ def presets_apply(ps: PageState, key: str) -> None:
     st.session_state[ps.key("lesson_shown")] = key
 
 
+def _surface_label(name: str) -> str:
+    return "Your own f(x, y)" if name == state.FORMULA else surfaces.get(name).label
+
+
+def formula_box(ps: PageState) -> None:
+    """A student's own f(x, y) and its window; a bad one is named under the box while the
+    plot keeps the last good surface."""
+    st.text_input("f(x, y) =", key=ps.key("f"), on_change=ps.set_formula, max_chars=200,
+                  help="x, y, numbers, + - * / ^ ( ), pi, e and sin cos tan exp log sqrt abs tanh …")
+    c1, c2 = st.columns(2)
+    c1.text_input("x from, to", key=ps.key("xr"), on_change=ps.set_formula)
+    c2.text_input("y from, to", key=ps.key("yr"), on_change=ps.set_formula)
+    err = st.session_state.get(ps.key("formula_error"))
+    if err:
+        st.error(escape_text(err), icon=":material/function:")
+
+
+def escape_text(text: str) -> str:
+    from .chrome import escape
+
+    return escape(text)
+
+
 def sidebar(ps: PageState) -> None:
     """All the controls of a page, in the sidebar."""
     ps.seed_widgets()
@@ -105,8 +128,10 @@ def sidebar(ps: PageState) -> None:
         st.toggle("Presentation mode", key=ps.key("present"),
                   help="Hide the controls and enlarge the figure, for a projector.")
         lessons(ps)
-        st.selectbox("Surface", surfaces.names(), key=ps.key("surface"),
-                     format_func=lambda n: surfaces.get(n).label, on_change=ps.set_surface)
+        st.selectbox("Surface", (*surfaces.names(), state.FORMULA), key=ps.key("surface"),
+                     format_func=_surface_label, on_change=ps.set_surface)
+        if state.split_formula(sc.surface) is not None:
+            formula_box(ps)
         full = len(sc.runs) >= ps.max_runs
         labels = [figures.run_label(r) for r in sc.runs]
         st.multiselect("Optimizers", list(range(len(sc.runs))), key=ps.key("shown"),
@@ -122,7 +147,7 @@ def sidebar(ps: PageState) -> None:
                              help="Also show ε, weight decay and the other settings torch.optim offers.")
         for i, run in enumerate(sc.runs):
             run_controls(ps, i, run.name, labels[i], advanced)
-        s = surfaces.get(ss[ps.key("surface")])
+        s = state.surface_of(ps.scenario.surface)
         st.number_input("Start x₀ (or click the plot)", min_value=float(s.x_range[0]),
                         max_value=float(s.x_range[1]), key=ps.key("x0"), step=0.1, format="%.3f")
         st.number_input("Start y₀", min_value=float(s.y_range[0]), max_value=float(s.y_range[1]),

@@ -24,6 +24,9 @@ from viz.state import Run, Scenario
 from . import cache
 
 
+EXAMPLE_FORMULA = ("sin(x)*cos(y) + 0.1*(x^2 + y^2)", (-5.0, 5.0), (-5.0, 5.0))
+
+
 class PageState:
     def __init__(self, prefix: str, default: Scenario, *, min_runs: int = 1,
                  max_runs: int = state.MAX_RUNS):
@@ -100,16 +103,21 @@ class PageState:
             del ss[k]
         for k in [k for k in ss if isinstance(k, str) and k.startswith(self.prefix + ".run.")]:
             del ss[k]
-        for name in ("surface", "x0", "y0", "steps", "noise", "seed", "add", "shown"):
+        for name in ("surface", "x0", "y0", "steps", "noise", "seed", "add", "shown", "f", "xr", "yr"):
             ss.pop(self.key(name), None)
 
     # --- widgets <-> scenario --------------------------------------------------------------------------
     def seed_widgets(self) -> None:
         """Give every missing widget key its value from the stored scenario."""
         ss, sc = st.session_state, self.scenario
-        plain = {"surface": sc.surface, "x0": float(sc.start[0]), "y0": float(sc.start[1]),
+        formula = state.split_formula(sc.surface)
+        plain = {"surface": state.FORMULA if formula else sc.surface,
+                 "x0": float(sc.start[0]), "y0": float(sc.start[1]),
                  "steps": sc.steps, "noise": float(sc.noise), "seed": int(sc.seed)}
         plain["shown"] = list(range(len(sc.runs)))
+        if formula:
+            text, xr, yr = formula
+            plain.update(f=text, xr=f"{xr[0]:g}, {xr[1]:g}", yr=f"{yr[0]:g}, {yr[1]:g}")
         for name, value in plain.items():
             ss.setdefault(self.key(name), value)
         for i, run in enumerate(sc.runs):
@@ -140,8 +148,11 @@ class PageState:
             if keys.get("betas.0") in ss and keys.get("betas.1") in ss:
                 hyper["betas"] = (ss[keys["betas.0"]], ss[keys["betas.1"]])
             runs.append(Run.of(run.name, **hyper))
+        surface = ss.get(self.key("surface"), old.surface)
+        if surface == state.FORMULA or state.split_formula(old.surface):
+            surface = old.surface  # the formula box sets a formula; the selectbox leaves it
         sc = Scenario(
-            ss.get(self.key("surface"), old.surface), tuple(runs),
+            surface, tuple(runs),
             (float(ss.get(self.key("x0"), old.start[0])), float(ss.get(self.key("y0"), old.start[1]))),
             int(ss.get(self.key("steps"), old.steps)), float(ss.get(self.key("noise"), old.noise)),
             int(ss.get(self.key("seed"), old.seed)))
@@ -170,14 +181,46 @@ class PageState:
         sc = self.scenario
         if name is None or name == sc.surface:  # an earlier callback of this rerun reset it
             return
+        if name == state.FORMULA:
+            st.session_state[self.key("formula_error")] = None
+            key = state.formula_key(*EXAMPLE_FORMULA)
+            self.show(self._on_surface(sc, key))
+            return
         opening = getattr(presets, "opening", None)
         if opening is not None:  # each surface opens on a view that shows its lesson
             view = opening(name)
             self.show(view.with_(runs=view.runs[: self.max_runs]))
             return
-        s = surfaces.get(name)
-        runs = tuple(Run.of(r.name, **{**r.kwargs, "lr": cache.default_lr(name, r.name)}) for r in sc.runs)
-        self.show(sc.with_(surface=name, start=s.start, runs=runs))
+        self.show(self._on_surface(sc, name))
+
+    def _on_surface(self, sc: Scenario, key: str) -> Scenario:
+        """The scenario moved to surface ``key``: its start, and each optimizer's tuned rate."""
+        s = state.surface_of(key)
+        runs = tuple(Run.of(r.name, **{**r.kwargs, "lr": cache.default_lr(key, r.name)}) for r in sc.runs)
+        return sc.with_(surface=key, start=s.start, runs=runs)
+
+    def set_formula(self) -> None:
+        """The formula box changed: use it if it works, else say why and keep the last good one."""
+        ss = st.session_state
+        text = ss.get(self.key("f"), "")
+        try:
+            windows = []
+            for axis in ("xr", "yr"):
+                raw = str(ss.get(self.key(axis), ""))
+                parts = [p for p in raw.replace("/", ",").replace(" to ", ",").split(",") if p.strip()]
+                try:
+                    lo, hi = (float(p) for p in parts)
+                except ValueError:
+                    raise ValueError(f"the {axis[0]} window {raw!r} is not two numbers like -5, 5") from None
+                windows.append((lo, hi))
+            surfaces.from_formula(text, *windows)
+        except ValueError as err:
+            ss[self.key("formula_error")] = str(err)
+            return
+        ss[self.key("formula_error")] = None
+        key = state.formula_key(text, *windows)
+        if key != self.scenario.surface:
+            self.show(self._on_surface(self.scenario, key))
 
     def add_run(self) -> None:
         name = st.session_state.get(self.key("add"))

@@ -73,8 +73,8 @@ class Grid:
         return {"x": _b64(self.x), "y": _b64(self.y), "z": _b64(self.shade)}
 
     def shade_of(self, values: np.ndarray) -> np.ndarray:
-        return shade_transform(values, self.f_min if self.f_min is not None else float(self.z.min()),
-                               float(self.z.max()), self.log)
+        return shade_transform(values, self.f_min if self.f_min is not None else float(np.nanmin(self.z)),
+                               float(np.nanmax(self.z)), self.log)
 
 
 def shade_transform(z, z_lo: float, z_hi: float, log: bool):
@@ -92,16 +92,21 @@ def surface_grid(surface, n: int = 120) -> Grid:
     ratio = (y1 - y0) / (x1 - x0)
     nx, ny = (n, max(int(n * ratio), 40)) if ratio <= 1 else (max(int(n / ratio), 40), n)
     x, y = np.linspace(x0, x1, nx), np.linspace(y0, y1, ny)
-    z = surface.value(np.stack(np.meshgrid(x, y), axis=-1))
-    f_min = min((float(surface.value(m)) for m in surface.minima), default=None)
-    lo = f_min if f_min is not None else float(z.min())
-    shade = shade_transform(z, lo, float(z.max()), surface.log_color)
+    with np.errstate(all="ignore"):  # a user's formula may be undefined in part of its window
+        z = surface.value(np.stack(np.meshgrid(x, y), axis=-1))
+    z = np.where(np.isfinite(z), z, np.nan)
+    f_min = surface.f_min
+    lo = f_min if f_min is not None else float(np.nanmin(z))
+    hi = float(np.nanmax(z))
+    shade = shade_transform(z, lo, hi, surface.log_color)
     # The backdrop is sampled afresh at pixel resolution, so band edges are crisp.
     px = 5 * n
     w, h = (px, max(int(px * ratio), 2)) if ratio <= 1 else (max(int(px / ratio), 2), px)
-    zz = surface.value(np.stack(np.meshgrid(np.linspace(x0, x1, w), np.linspace(y0, y1, h)), axis=-1))
-    sh = shade_transform(zz, lo, float(z.max()), surface.log_color)
-    image = "data:image/png;base64," + base64.b64encode(backdrop_png(sh, shade.min(), shade.max())).decode()
+    with np.errstate(all="ignore"):
+        zz = surface.value(np.stack(np.meshgrid(np.linspace(x0, x1, w), np.linspace(y0, y1, h)), axis=-1))
+        sh = shade_transform(np.where(np.isfinite(zz), zz, np.nan), lo, hi, surface.log_color)
+    image = "data:image/png;base64," + base64.b64encode(
+        backdrop_png(sh, float(np.nanmin(shade)), float(np.nanmax(shade)))).decode()
     return Grid(x.astype(np.float32), y.astype(np.float32), z.astype(np.float32),
                 shade.astype(np.float32), f_min, surface.log_color, image)
 
@@ -757,7 +762,7 @@ def _panels_figure(surface, grid, paths, start, cols, height_per_row, budget) ->
 def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: int = 680) -> go.Figure:
     """The surface in 3D with each path lifted onto it (heights as coloured)."""
     z_label = "log-scaled f" if grid.log else "f"
-    z_lo, z_hi = float(grid.shade.min()), float(grid.shade.max())
+    z_lo, z_hi = float(np.nanmin(grid.shade)), float(np.nanmax(grid.shade))
     lift = 0.01 * (z_hi - z_lo)
     data = [dict(type="surface", **grid.encoded, colorscale=SURFACE_SCALE,
                  showscale=False, opacity=0.95, hoverinfo="skip",

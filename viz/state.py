@@ -41,7 +41,33 @@ MAX_PARAM_CHARS = 400   # a longer value in a link is not read at all
 MAX_PROBLEMS_SHOWN = 12
 # Streamlit's own query parameters: not ours to complain about.
 FOREIGN_KEYS = frozenset({"embed", "embed_options"})
-KEYS = ("surface", "opt", "x0", "y0", "steps", "noise", "seed", "present")
+KEYS = ("surface", "f", "xr", "yr", "opt", "x0", "y0", "steps", "noise", "seed", "present")
+FORMULA = "formula"  # surface=formula&f=<text>&xr=lo/hi&yr=lo/hi: a user's own f(x, y)
+
+
+def formula_key(text: str, x_range, y_range) -> str:
+    """The scenario's surface string for a formula: what caches are keyed by."""
+    return f"{FORMULA}|{_num(x_range[0])}/{_num(x_range[1])}|{_num(y_range[0])}/{_num(y_range[1])}|{text}"
+
+
+def split_formula(key: str) -> tuple[str, tuple[float, float], tuple[float, float]] | None:
+    if not key.startswith(FORMULA + "|"):
+        return None
+    _, xr, yr, text = key.split("|", 3)
+    return text, _pair(xr), _pair(yr)
+
+
+def _pair(text: str) -> tuple[float, float]:
+    lo, hi = text.split("/")
+    return float(lo), float(hi)
+
+
+def surface_of(key: str):
+    """The Surface behind a scenario's surface string: a registered name or a formula key."""
+    parts = split_formula(key)
+    if parts is None:
+        return surfaces.get(key)
+    return surfaces.from_formula(*parts)
 
 
 @dataclass(frozen=True)
@@ -121,13 +147,18 @@ def _value_text(v: Any) -> str:
 
 def encode(scenario: Scenario, present: bool = False) -> dict[str, str | list[str]]:
     """Query parameters for ``scenario`` (``noise``/``seed``/``present`` only when not default)."""
-    out: dict[str, str | list[str]] = {
-        "surface": scenario.surface,
+    out: dict[str, str | list[str]] = {"surface": scenario.surface}
+    formula = split_formula(scenario.surface)
+    if formula is not None:
+        text, xr, yr = formula
+        out.update(surface=FORMULA, f=text, xr=f"{_num(xr[0])}/{_num(xr[1])}",
+                   yr=f"{_num(yr[0])}/{_num(yr[1])}")
+    out.update({
         "opt": [r.text for r in scenario.runs],
         "x0": _num(scenario.start[0]),
         "y0": _num(scenario.start[1]),
         "steps": str(scenario.steps),
-    }
+    })
     if scenario.noise:
         out["noise"] = _num(scenario.noise)
     if scenario.seed:
@@ -149,7 +180,10 @@ def decode_link(text: str) -> Scenario:
 
     params = parse_qs(text, keep_blank_values=True)
     runs = tuple(run_from_text(t) for t in params["opt"])
-    return Scenario(params["surface"][0], runs, (float(params["x0"][0]), float(params["y0"][0])),
+    surface = params["surface"][0]
+    if surface == FORMULA:
+        surface = formula_key(params["f"][0], _pair(params["xr"][0]), _pair(params["yr"][0]))
+    return Scenario(surface, runs, (float(params["x0"][0]), float(params["y0"][0])),
                     int(params["steps"][0]), float(params.get("noise", ["0"])[0]),
                     int(params.get("seed", ["0"])[0]))
 
@@ -267,14 +301,31 @@ def decode(params: Mapping[str, Any], default: Scenario, *, max_runs: int = MAX_
         return value
 
     name = single("surface")
-    if name is not None:
+    if name == FORMULA:
+        text, xr, yr = single("f"), single("xr"), single("yr")
+        try:
+            if text is None:
+                raise ValueError("the link has no formula (f=...)")
+            windows = []
+            for key, raw in (("xr", xr), ("yr", yr)):
+                parts = [_float(p) for p in (raw or "").split("/")]
+                if len(parts) != 2 or None in parts:
+                    raise ValueError(f"{key}={shown(raw)} is not a window like -5/5")
+                windows.append((parts[0], parts[1]))
+            surfaces.from_formula(text, *windows)
+            scenario = scenario.with_(surface=formula_key(text, *windows))
+        except ValueError as err:
+            problems.append(f"the formula in the link cannot be used ({err}); showing "
+                            f"{surface_of(default.surface).label}")
+    elif name is not None:
         try:
             surfaces.get(name)
             scenario = scenario.with_(surface=name)
         except ValueError:
             problems.append(f"unknown surface {shown(name)}; showing "
-                            f"{surfaces.get(default.surface).label} (valid: {', '.join(surfaces.names())})")
-    s = surfaces.get(scenario.surface)
+                            f"{surface_of(default.surface).label} (valid: {', '.join(surfaces.names())}, "
+                            f"or formula with f=...)")
+    s = surface_of(scenario.surface)
 
     texts = _values(params, "opt")
     if texts:

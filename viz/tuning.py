@@ -25,30 +25,32 @@ import numpy as np
 import optimizers
 import surfaces
 
+from .state import surface_of
+
 SEARCH = tuple(float(f"{m}e{e}") for e in range(-6, 2) for m in (1, 2, 5))  # 1e-6 .. 50
 SEARCH_STEPS = 100
 
 
 @lru_cache(maxsize=None)
 def tuned_lr(surface: str, optimizer: str) -> float:
-    s = surfaces.get(surface)
+    """Search the rates in ``SEARCH`` (one broadcast batch, bit for bit one run per rate)."""
+    s = surface_of(surface)
     knob = next(k for k in optimizers.spec(optimizer).knobs if k.name == "lr")
-    lo, hi = np.array([s.x_range[0], s.y_range[0]]), np.array([s.x_range[1], s.y_range[1]])
-    f_min = min((float(s.value(m)) for m in s.minima), default=None)
+    lrs = np.array([lr for lr in SEARCH if knob.lo <= lr <= knob.hi])
+    if lrs.size == 0:
+        return max(knob.lo, SEARCH[0])
+    tr = optimizers.run(optimizers.get(optimizer, lr=lrs), s, np.tile(s.start, (lrs.size, 1)),
+                        SEARCH_STEPS)
+    f_min = s.f_min
     best, best_score = None, np.inf
-    for lr in SEARCH:
-        if not knob.lo <= lr <= knob.hi:
+    for i, lr in enumerate(lrs):
+        pts = tr.points[:, i]
+        if not (np.isfinite(pts).all() and s.contains(pts).all()):
             continue
-        tr = optimizers.run(optimizers.get(optimizer, lr=lr), s, s.start, SEARCH_STEPS)
-        pts = tr.points
-        if not (np.isfinite(pts).all() and ((pts >= lo) & (pts <= hi)).all()):
-            continue
-        if f_min is None:
-            score = float(tr.losses[-1])
-        else:
-            score = float(np.mean(np.log10(tr.losses - f_min + 1e-12)))
+        losses = np.ascontiguousarray(tr.losses[:, i])
+        score = float(losses[-1]) if f_min is None else float(np.mean(np.log10(losses - f_min + 1e-12)))
         if score < best_score:
-            best, best_score = lr, score
+            best, best_score = float(lr), score
     # Nothing stayed on the plot: the smallest rate offered is the least bad.
     return best if best is not None else max(knob.lo, SEARCH[0])
 
