@@ -10,7 +10,7 @@ import streamlit as st
 from viz import figures, presets, state, tables
 from viz.state import Scenario, surface_of
 
-from . import cache, controls
+from . import cache, controls, keys
 from .pagestate import PageState
 
 CSS = "<style>.block-container{padding-top:2.5rem}</style>"
@@ -44,6 +44,7 @@ def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object]
     s = surface_of(scenario.surface)
     if ps.present:
         presentation_bar(ps)
+        keys.teacher_keys()
     else:
         st.title(title)
         st.markdown(intro(s))
