@@ -759,28 +759,43 @@ def _panels_figure(surface, grid, paths, start, cols, height_per_row, budget) ->
     return _fast(data, layout, frames)
 
 
-def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: int = 680) -> go.Figure:
-    """The surface in 3D with each path lifted onto it (heights as coloured)."""
+def _lifted(surface, grid: Grid, path: Path, lift: float) -> np.ndarray:
+    """(n, 3) points of a path raised onto the drawn surface; NaN where it is off the window
+    (a path that ran away would otherwise stretch the height axis and flatten the surface)."""
+    pts = path.finite.copy()
+    pts[~surface.contains(pts)] = np.nan
+    with np.errstate(all="ignore"):
+        h = grid.shade_of(surface.value(pts)) + lift
+    return np.column_stack([pts, h])
+
+
+FRAMES_3D = 40      # a 3D frame is a full WebGL redraw: fewer, and thinned
+POINTS_3D = 150     # per path and frame
+
+
+def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: int = 680) -> PlainFigure:
+    """The surface in 3D with each path lifted onto it (heights as coloured), with Play/Pause.
+
+    3D traces only animate with a redraw, so frames are fewer (``FRAMES_3D``)
+    and each carries its trails thinned to ``POINTS_3D`` points; the figure
+    at rest shows every step.  The camera looks down from high on the side
+    the paths leave by, so escaping paths are not hidden behind the surface.
+    """
     z_label = "log-scaled f" if grid.log else "f"
     z_lo, z_hi = float(np.nanmin(grid.shade)), float(np.nanmax(grid.shade))
     lift = 0.01 * (z_hi - z_lo)
     data = [dict(type="surface", **grid.encoded, colorscale=SURFACE_SCALE,
-                 showscale=False, opacity=0.95, hoverinfo="skip",
+                 showscale=False, opacity=0.92, hoverinfo="skip",
                  contours=dict(z=dict(show=True, usecolormap=False, color="rgba(80,100,120,0.35)",
                                       width=1)))]
-    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
-    for p in paths:
-        pts = p.finite.copy()
-        # Only the part over the drawn surface: a path that ran off the window
-        # would otherwise stretch the height axis and flatten the surface.
-        outside = (pts[:, 0] < x0) | (pts[:, 0] > x1) | (pts[:, 1] < y0) | (pts[:, 1] > y1)
-        pts[outside] = np.nan
-        h = grid.shade_of(surface.value(pts)) + lift
-        data.append(dict(type="scatter3d", mode="lines+markers", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]),
-                         z=_f32(h), name=p.label, line=dict(color=p.color, width=7, dash=p.dash),
+    lifted = [_lifted(surface, grid, p, lift) for p in paths]
+    for p, xyz in zip(paths, lifted):
+        data.append(dict(type="scatter3d", mode="lines+markers", x=_f32(xyz[:, 0]), y=_f32(xyz[:, 1]),
+                         z=_f32(xyz[:, 2]), name=p.label, line=dict(color=p.color, width=7, dash=p.dash),
                          marker=dict(size=3, color=p.color),
                          hovertemplate=f"<b>{p.label}</b><br>x=%{{x:.4g}}, y=%{{y:.4g}}<extra></extra>"))
-    s0 = grid.shade_of(surface.value(np.asarray(start, float))) + lift
+    with np.errstate(all="ignore"):
+        s0 = grid.shade_of(surface.value(np.asarray(start, float))) + lift
     data.append(dict(type="scatter3d", mode="markers", x=[float(start[0])], y=[float(start[1])],
                      z=[float(s0)], name="start", marker=dict(size=7, color="#ffffff",
                                                             line=dict(color=START_COLOR, width=4))))
@@ -790,16 +805,52 @@ def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: i
         data.append(dict(type="scatter3d", mode="markers", x=list(mx), y=list(my), z=_f32(mz),
                          name="global minimum", marker=dict(size=8, color=MINIMUM_COLOR,
                                                             symbol="diamond")))
-    axis = dict(backgroundcolor=PAPER, gridcolor="#d9dee4", showspikes=False)
-    layout = dict(font=FONT, paper_bgcolor=PAPER, height=height, margin=dict(l=0, r=0, t=40, b=0),
+    axis = dict(backgroundcolor=PAPER, gridcolor="#d9dee4", showspikes=False, nticks=5,
+                tickfont=dict(size=11))
+    # Look from where the paths went: the camera sits above the side they end on.
+    ends = [xyz[np.isfinite(xyz[:, 0])][-1, :2] for xyz in lifted if np.isfinite(xyz[:, 0]).any()]
+    cx, cy = np.mean(surface.x_range), np.mean(surface.y_range)
+    if ends:
+        dx, dy = np.mean(ends, axis=0) - (cx, cy)
+        norm = float(np.hypot(dx / np.ptp(surface.x_range), dy / np.ptp(surface.y_range)))
+        ex, ey = ((dx / np.ptp(surface.x_range) / norm, dy / np.ptp(surface.y_range) / norm) if norm > 0.05
+                  else (-0.7, -0.7))
+    else:
+        ex, ey = -0.7, -0.7
+    eye = dict(x=1.6 * ex - 0.5 * ey, y=1.6 * ey + 0.5 * ex, z=1.5)
+    layout = dict(font=FONT, paper_bgcolor=PAPER, height=height, margin=dict(l=0, r=0, t=40, b=70),
                   legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"), uirevision="keep",
-                  scene=dict(xaxis=dict(axis, title=dict(text="x"), range=list(surface.x_range)),
-                             yaxis=dict(axis, title=dict(text="y"), range=list(surface.y_range)),
-                             zaxis=dict(axis, title=dict(text=z_label), nticks=6,
+                  scene=dict(xaxis=dict(axis, title=dict(text=surface.axis_names[0]),
+                                        range=list(surface.x_range)),
+                             yaxis=dict(axis, title=dict(text=surface.axis_names[1]),
+                                        range=list(surface.y_range)),
+                             zaxis=dict(axis, title=dict(text=z_label),
                                         range=[z_lo - lift, z_hi + 3 * lift]),
                              aspectmode="manual", aspectratio=dict(x=1.3, y=1.3, z=0.7),
-                             camera=dict(eye=dict(x=-1.5, y=-1.6, z=1.1))))
-    return _fast(data, layout)
+                             camera=dict(eye=eye)))
+    steps = max((p.points.shape[0] - 1 for p in paths), default=0)
+    frames = None
+    if steps > 0 and paths:
+        idx = frame_steps(steps, FRAMES_3D)
+        anim = _animation(idx, y=-0.02)
+        for menu in anim["updatemenus"]:
+            for b in menu["buttons"]:
+                b["args"][1]["frame"]["redraw"] = True
+                if b["label"].endswith("Play"):
+                    b["args"][1]["frame"]["duration"] = 120
+        for s in anim["sliders"][0]["steps"]:
+            s["args"][1] = dict(s["args"][1], frame=dict(duration=0, redraw=True))
+        layout.update(anim)
+        frames = []
+        for k in idx:
+            fd = []
+            for xyz in lifted:
+                upto = xyz[: min(int(k), len(xyz) - 1) + 1]
+                keep = np.unique(np.linspace(0, len(upto) - 1, min(len(upto), POINTS_3D)).round().astype(int))
+                sub = upto[keep]
+                fd.append(dict(x=_f32(sub[:, 0]), y=_f32(sub[:, 1]), z=_f32(sub[:, 2])))
+            frames.append(dict(name=str(int(k)), traces=list(range(1, 1 + len(paths))), data=fd))
+    return _fast(data, layout, frames)
 
 
 def standalone_html(fig: go.Figure, title: str = "") -> str:
