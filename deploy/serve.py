@@ -12,6 +12,7 @@ out (the others keep serving); if HAProxy itself dies, everything stops.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import tempfile
@@ -56,8 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"HAProxy (pid {proxy.pid}) on http://{args.bind}:{args.port}, config {proxy.config}; "
               f"Ctrl-C stops everything", flush=True)
         reported: set[int] = set()
+        parent = os.getppid()
         while True:
             time.sleep(0.5)
+            if os.getppid() != parent:  # `make` was killed (TERM to make is not passed on)
+                print("parent process gone; stopping", file=sys.stderr, flush=True)
+                return 0
             if not proxy.running():
                 print(f"HAProxy exited with code {proxy.proc.returncode}; stopping", file=sys.stderr, flush=True)
                 return 1

@@ -122,6 +122,20 @@ def test_value_set_by_the_script_wins_and_untouchables_are_skipped():
     assert _widget("selectbox", id="e", options=["a", "b"]).drivable
 
 
+def test_percentiles_and_capacity_from_a_sweep():
+    from tools.loadtest.report import percentile, sessions_at
+    from tools.loadtest.students import Interaction, Round
+
+    assert percentile([3, 1, 2, 4], 50) == 2 and percentile(list(range(1, 101)), 95) == 95
+
+    def level(n, p95):
+        return Round(Config(url="", sessions=n), interactions=[Interaction("slider", p95, False, 0)])
+
+    sweep = [level(10, 0.2), level(20, 0.6), level(40, 1.4)]
+    assert sessions_at(sweep, 1.0) == pytest.approx(30)
+    assert sessions_at(sweep, 0.1) is None and sessions_at(sweep, 5) == 40
+
+
 # --- a tiny app with a fragment: the page counts its own runs ----------------------------
 
 FRAGMENT_APP = '''
@@ -278,7 +292,7 @@ def test_two_replicas_behind_haproxy():
     with School(2) as school:
         url = school.url
         # The proxy sets the affinity cookie, spreads new browsers, and honours the cookie.
-        first = [_get(url + "/") for _ in range(4)]
+        first = [_get(url + "/") for _ in range(8)]
         assert all(status == 200 for status, _ in first)
         assert {sid for _, sid in first} == {"r1", "r2"}
         assert _get(url + "/", "SERVERID=r2") == (200, "")  # a valid cookie is not set again

@@ -74,3 +74,12 @@ def cpu_seconds(pids: Iterable[int]) -> float:
 
 def alive(pid: int) -> bool:
     return _stat_fields(pid) is not None
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine spent busy (all cores, from /proc/stat): with the
+    server's and the client's own time taken out, what else was running."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / _TICK

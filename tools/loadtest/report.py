@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 
 from tools.loadtest.students import Round
@@ -55,7 +56,9 @@ def summary(title: str, r: Round) -> str:
     if r.proxy_cpu is not None:
         lines.append(f"  proxy CPU    {r.proxy_cpu:.1f} s; sessions per replica "
                      + ", ".join(f"{k}: {n}" for k, n in sorted(r.replicas.items())))
-    lines.append(f"  client CPU   {r.client_cpu:.1f} s ({r.client_cpu / max(r.wall, 1e-9) * 100:.0f}% of one core)")
+    lines.append(f"  client CPU   {r.client_cpu:.1f} s ({r.client_cpu / max(r.wall, 1e-9) * 100:.0f}% of one core); "
+                 f"everything else on the machine {r.other_cpu / max(r.wall, 1e-9) * 100:.0f}% of one core "
+                 f"({os.cpu_count()} cores)")
     return "\n".join(lines)
 
 

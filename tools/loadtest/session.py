@@ -122,7 +122,7 @@ class AppSession:
         headers = {"Cookie": self._cookie_header()} if self.cookies else {}
         try:
             self._ws = await connect(
-                f"{scheme}://{parts.netloc}/_stcore/stream",
+                f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}/_stcore/stream",  # under any base path
                 subprotocols=[Subprotocol("streamlit")],
                 origin=Origin(f"{parts.scheme}://{parts.netloc}"),
                 additional_headers=headers,
@@ -133,7 +133,7 @@ class AppSession:
                 # Streamlit turns websocket compression off by default.
                 compression=None,
                 open_timeout=self.timeout)
-        except (OSError, asyncio.TimeoutError, Exception) as e:  # websockets raises its own types too
+        except Exception as e:  # OSError, TimeoutError, and websockets' own handshake errors
             raise SessionError(f"websocket connect: {e!r}") from e
 
     async def close(self) -> None:

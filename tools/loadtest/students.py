@@ -62,6 +62,7 @@ class Round:
     rss_after: int | None = None
     server_cpu: float | None = None
     proxy_cpu: float | None = None
+    machine_busy: float = 0.0  # CPU seconds the whole machine was busy during the round
 
     def error(self, text: str) -> None:
         self.error_count += 1
@@ -71,6 +72,11 @@ class Round:
     @property
     def latencies(self) -> list[float]:
         return [i.latency for i in self.interactions]
+
+    @property
+    def other_cpu(self) -> float:
+        """CPU seconds used by everything but the server, the proxy and this client."""
+        return self.machine_busy - (self.server_cpu or 0) - (self.proxy_cpu or 0) - self.client_cpu
 
     @property
     def cpu_per_rerun(self) -> float | None:
@@ -138,6 +144,7 @@ async def run_round(cfg: Config, server_pids: list[int] | None = None,
         out.rss_before = procstat.rss_bytes(pids)
         cpu0 = procstat.cpu_seconds(pids)
     pcpu0 = procstat.cpu_seconds(proxies)
+    busy0 = procstat.machine_busy_seconds()
     client0, t0 = time.process_time(), time.monotonic()
     deadline = t0 + cfg.seconds
     sampler = asyncio.create_task(_sample_memory(pids, out)) if pids else None
@@ -152,6 +159,7 @@ async def run_round(cfg: Config, server_pids: list[int] | None = None,
             sampler.cancel()
     out.wall = time.monotonic() - t0
     out.client_cpu = time.process_time() - client0
+    out.machine_busy = procstat.machine_busy_seconds() - busy0
     if pids:
         out.server_cpu = procstat.cpu_seconds(pids) - cpu0
         await asyncio.sleep(settle)
