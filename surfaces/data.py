@@ -93,12 +93,13 @@ _Z = (_X - _X.mean()) / _X.std()
 _X, _Y, _Z = readonly(_X), readonly(_Y), readonly(_Z)
 
 _line_lesson = (
-    "Fitting a line y ≈ w·x + b to {n} points whose x lie between 3 and 7, "
-    "far from 0. Uncentred inputs couple w and b: raise w by 1 and every "
-    "prediction rises by about 5, which lowering b by 5 almost undoes. So the "
-    "bowl is a long thin valley along b ≈ −5w, and gradient descent zigzags "
-    "across it while crawling along it. Standardize the inputs and the bowl "
-    "turns round."
+    "Fitting a line y ≈ w·x + b to {n} points whose x lie between 3 and 7: "
+    "raising w by 1 lifts every prediction by about 5, which lowering b by 5 "
+    "almost undoes, so the loss is a long thin valley along b ≈ −5w. SGD at lr "
+    "0.04, just under the rate where it blows up, zigzags across the valley at "
+    "every step while crawling along it. Momentum, which builds up speed along "
+    "the valley floor, and Adam, which rescales each direction, get much closer "
+    "to the best line."
 ).format(n=N_LINE)
 
 LEAST_SQUARES = Surface(
@@ -133,10 +134,12 @@ LEAST_SQUARES_STD = Surface(
     log_color=False,
     lesson=(
         "The same {n} points with x standardized: z = (x − x̄)/s_x has mean 0 "
-        "and spread 1. Now w tilts the line about the middle of the data and b "
-        "shifts it, and neither undoes the other: the bowl is round, and "
-        "gradient descent heads straight for the minimum. Minibatches still "
-        "make it wander: each batch's best line fits its own few points."
+        "and spread 1, so w tilts the line about the middle of the data, b "
+        "shifts it, and neither undoes the other. The loss is a round bowl whose "
+        "slope points straight at the minimum, so SGD goes straight in, with no "
+        "zigzag, at a learning rate (0.1) that blows up on the raw inputs. Adam, "
+        "which scales each direction separately, gains nothing on a round bowl "
+        "and takes a bent path."
     ).format(n=N_LINE),
     axis_names=("w", "b"),
     data=Data(_Z[:, None], _Y, ("x standardized",), "y"),
@@ -204,11 +207,12 @@ LOGISTIC = Surface(
     log_color=False,
     lesson=(
         "A linear classifier's log-loss on {n} points of two overlapping "
-        "classes. The bowl is convex with one minimum, but not quadratic: far "
-        "from the minimum the loss grows only linearly, so the ground is a "
-        "gentle slope. Each example pulls in its own direction, so with small "
-        "minibatches SGD wanders around the minimum instead of settling; a "
-        "larger batch or a smaller learning rate settles closer."
+        "classes: a bowl with a single minimum, but a shallow one, with a slope "
+        "of only about 0.4 where the paths start. At lr 0.5 plain gradient "
+        "descent is still crawling toward the minimum after 100 steps; Momentum "
+        "builds up speed on the gentle slope and Adam scales the small slopes "
+        "up, so both arrive. On a bowl this shallow SGD needs a learning rate "
+        "near 5 to keep up."
     ).format(n=N_CLASSES),
     axis_names=("w1", "w2"),
     data=Data(np.stack([_X1, _X2], axis=-1), _C, ("x1", "x2"), "class"),
