@@ -848,7 +848,9 @@ def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: i
                 upto = xyz[: min(int(k), len(xyz) - 1) + 1]
                 keep = np.unique(np.linspace(0, len(upto) - 1, min(len(upto), POINTS_3D)).round().astype(int))
                 sub = upto[keep]
-                fd.append(dict(x=_f32(sub[:, 0]), y=_f32(sub[:, 1]), z=_f32(sub[:, 2])))
+                # the type, though plotly.js takes it from the trace: without it Plotly's
+                # validator reads a 2D scatter, and go.Figure (the HTML export) raises
+                fd.append(dict(type="scatter3d", x=_f32(sub[:, 0]), y=_f32(sub[:, 1]), z=_f32(sub[:, 2])))
             frames.append(dict(name=str(int(k)), traces=list(range(1, 1 + len(paths))), data=fd))
     return _fast(data, layout, frames)
 
