@@ -29,9 +29,11 @@ for name in optimizers.names():
         head.markdown(f"<h3 style='margin:0;color:{figures.color(name)}'>{spec.label} "
                       f"<span style='font-size:0.9rem;color:#52606d;font-weight:400'>"
                       f"— {FIXES[spec.fixes]}</span></h3>", unsafe_allow_html=True)
-        if button.button("Open in Playground", key=f"rules.{name}", on_click=open_demo, args=(name,),
+        if button.button("Demo", key=f"rules.{name}", on_click=open_demo, args=(name,),
+                         icon=":material/play_circle:", help="Open a demo in the Playground",
                          width="stretch"):
             st.switch_page("app_pages/playground.py")
+        st.caption(f"Demo: {presets.demo_note(name)}")
         rule, notes = st.columns(2) if spec.textbook else (st.container(), None)
         with rule:
             st.caption("As computed here (and by torch.optim)")

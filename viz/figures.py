@@ -443,18 +443,29 @@ def _markers(surface, start, paths, xaxis="x", yaxis="y", legend=True) -> list[d
         step = stop_step(surface, p)
         if step > 0:
             # The last point before the end is often far off the plot: mark
-            # where the path leaves the window, with the label pointing inwards.
+            # where the path leaves the window.  The words go in one note
+            # (exit_note), not beside each mark, where they would overprint.
             q = p.points[step - 1]
             q = (min(max(float(q[0]), x0), x1), min(max(float(q[1]), y0), y1))
-            inward = "bottom center" if q[1] > (y0 + y1) / 2 else "top center"
-            out.append(dict(type="scatter", mode="markers+text", x=[q[0]], y=[q[1]],
-                            xaxis=xaxis, yaxis=yaxis, showlegend=False, hoverinfo="skip",
+            out.append(dict(type="scatter", mode="markers", x=[q[0]], y=[q[1]],
+                            xaxis=xaxis, yaxis=yaxis, showlegend=False, legendgroup=p.key,
                             marker=dict(size=16, symbol="x", color=p.color,
                                         line=dict(color="#ffffff", width=1.5)),
-                            text=[divergence_note(surface, p, short=True)],
-                            textposition=inward, cliponaxis=False,
-                            textfont=dict(color=p.color, size=14)))
+                            hovertemplate=f"<b>{p.label}</b><br>{divergence_note(surface, p, short=True)}"
+                                          "<extra></extra>"))
     return out
+
+
+def exit_note(surface, paths: list[Path], xref: str = "x", yref: str = "y") -> dict | None:
+    """One boxed note in the plot's top-left corner naming every path that blew up or left,
+    each in its colour: readable over any wall of lines, and never overprinted."""
+    lines = [f"<span style='color:{p.color}'><b>{p.label}</b> {divergence_note(surface, p, short=True)}</span>"
+             for p in paths if stop_step(surface, p) > 0]
+    if not lines:
+        return None
+    return dict(text="<br>".join(lines), xref=f"{xref} domain", yref=f"{yref} domain", x=0.01, y=0.99,
+                xanchor="left", yanchor="top", align="left", showarrow=False, font=dict(size=13),
+                bgcolor="rgba(255,255,255,0.88)", bordercolor="#9aa5b1", borderwidth=1, borderpad=4)
 
 
 def divergence_note(surface, path: Path, short: bool = False) -> str:
@@ -463,8 +474,12 @@ def divergence_note(surface, path: Path, short: bool = False) -> str:
     step = stop_step(surface, path)
     if short:
         return f"{what} at step {step}"
-    tail = (" (the surface has no minimum: the loss falls without bound)" if not surface.minima
-            else "; try a smaller learning rate")
+    if surface.minima:
+        tail = "; try a smaller learning rate"
+    elif getattr(surface, "minima_known", True):
+        tail = " (the surface has no minimum: the loss falls without bound)"
+    else:
+        tail = " (it ran out of the plotted window)"
     return f"{path.label} {what} at step {step}{tail}."
 
 
@@ -634,7 +649,10 @@ def within_budget(build, budget: int):
 
     for _ in range(4):
         fig = build(budget)
-        size = len(orjson.dumps(fig.to_dict()))
+        raw = orjson.dumps(fig.to_dict())
+        # Streamlit sends plotly.io.to_json, which writes '/', '<' and '>' as \u002f etc.:
+        # base64 is full of '/', so plain JSON undercounts by about a tenth.
+        size = len(raw) + 5 * (raw.count(b"/") + raw.count(b"<") + raw.count(b">"))
         if size <= CHART_BUDGET:
             return fig
         budget = max(10_000, budget - (size - CHART_BUDGET) - 20_000)
@@ -663,6 +681,9 @@ def _contour_figure(surface, grid, paths, start, height, clickable, animate, bud
     animated = list(range(first_anim, len(data)))
     data += _markers(surface, start, paths)
     layout = {**_base_layout(height), **_axes(surface, height), "images": [backdrop(surface, grid)]}
+    note = exit_note(surface, paths)
+    if note:
+        layout["annotations"] = layout["annotations"] + [note]
     frames = None
     if animate and steps > 0 and paths:
         layout.update(_animation(plan.idx))
@@ -677,10 +698,15 @@ def log_ticks(values: np.ndarray, most: int = 8) -> dict:
     v = values[np.isfinite(values) & (values > 0)]
     if v.size == 0:
         return {}
-    decades = np.log10(v.max()) - np.log10(v.min())
-    if decades < 1.5:
-        return dict(nticks=most)  # within a decade plotly's own 2-5-10 ticks read well
-    return dict(dtick=int(np.ceil(decades / (most - 1))))
+    lo, hi = float(np.log10(v.min())), float(np.log10(v.max()))
+    if hi - lo >= 1.5:
+        return dict(dtick=int(np.ceil((hi - lo) / (most - 1))))
+    if hi - lo < 0.8:
+        # Under a decade plotly.js labels linear steps, about 1.5 x nticks of them.
+        return dict(nticks=5)
+    # Around one decade plotly.js would label every digit (11 to 13 labels): name 1, 2 and 5.
+    ticks = [m * 10.0 ** e for e in range(int(np.floor(lo)), int(np.ceil(hi)) + 1) for m in (1, 2, 5)]
+    return dict(tickvals=[t for t in ticks if lo - 1e-9 <= np.log10(t) <= hi + 1e-9])
 
 
 def loss_figure(surface, grid: Grid, paths: list[Path], *, height: int = 300) -> go.Figure:
@@ -751,6 +777,9 @@ def _panels_figure(surface, grid, paths, start, cols, height_per_row, budget) ->
         animated += range(len(data), len(data) + len(trail))
         data += trail
         data += _markers(surface, start, [p], xa, ya, legend=False)
+        note = exit_note(surface, [p], xa, ya)
+        if note:
+            layout["annotations"].append(note)
     frames = None
     if steps > 0:
         layout.update(_animation(plan.idx, y=-0.06))
