@@ -34,28 +34,32 @@ def bucket(steps: int) -> int:
     return next((b for b in STEP_BUCKETS if steps <= b), steps)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=24)
 def grid(surface: str, n: int = 120) -> figures.Grid:
     return figures.surface_grid(surface_of(surface), n)
 
 
-def _freeze(tr: optimizers.Trajectory) -> optimizers.Trajectory:
-    for a in tr:
-        if isinstance(a, np.ndarray):
-            a.flags.writeable = False
-    return tr
+def _keep(tr: optimizers.Trajectory) -> tuple[np.ndarray, np.ndarray]:
+    """What the caches keep of a run: points and divergence steps, read-only.
+
+    The losses are dropped (a third of the memory; figures and tables evaluate
+    the surface on the points they show)."""
+    points, diverged = tr.points, np.asarray(tr.diverged_at)
+    points.flags.writeable = False
+    diverged.flags.writeable = False
+    return points, diverged
 
 
 @lru_cache(maxsize=512)
 def _single(surface: str, run_text: str, x0: float, y0: float, steps: int,
-            noise: float, seed: int) -> optimizers.Trajectory:
+            noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     run = run_from_text(run_text)
     opt = optimizers.get(run.name, **run.kwargs)
-    return _freeze(optimizers.run(opt, surface_of(surface), (x0, y0), steps, noise=noise, seed=seed))
+    return _keep(optimizers.run(opt, surface_of(surface), (x0, y0), steps, noise=noise, seed=seed))
 
 
-@lru_cache(maxsize=48)
-def _sweep(surface: str, rest_text: str, x0: float, y0: float, steps: int) -> optimizers.Trajectory:
+@lru_cache(maxsize=32)
+def _sweep(surface: str, rest_text: str, x0: float, y0: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Every learning rate the slider offers, in one broadcast batch (about 1.4x one path).
 
     Nudging the learning rate is what a class does most; after the first
@@ -64,7 +68,7 @@ def _sweep(surface: str, rest_text: str, x0: float, y0: float, steps: int) -> op
     run = run_from_text(rest_text)
     lrs = np.array(lr_options(run.name))
     opt = optimizers.get(run.name, **{**run.kwargs, "lr": lrs})
-    return _freeze(optimizers.run(opt, surface_of(surface), np.tile([x0, y0], (lrs.size, 1)), steps))
+    return _keep(optimizers.run(opt, surface_of(surface), np.tile([x0, y0], (lrs.size, 1)), steps))
 
 
 def trajectory(surface: str, run: Run, start, steps: int, noise: float = 0.0,
@@ -78,12 +82,12 @@ def trajectory(surface: str, run: Run, start, steps: int, noise: float = 0.0,
     options = lr_options(run.name)
     if not noise and run.lr in options:
         rest = Run.of(run.name, **{**run.kwargs, "lr": options[0]}).text
-        tr = _sweep(surface, rest, x0, y0, b)
+        all_points, diverged = _sweep(surface, rest, x0, y0, b)
         i = options.index(run.lr)
-        points, d = tr.points[:, i], int(tr.diverged_at[i])
+        points, d = all_points[:, i], int(diverged[i])
     else:
-        tr = _single(surface, run.text, x0, y0, b, float(noise), int(seed))
-        points, d = tr.points, int(tr.diverged_at)
+        points, diverged = _single(surface, run.text, x0, y0, b, float(noise), int(seed))
+        d = int(diverged)
     return points[: steps + 1], (d if d <= steps else -1)
 
 
@@ -107,7 +111,7 @@ def _scenario(link: str) -> Scenario:
     return decode_link(link)
 
 
-@lru_cache(maxsize=48)
+@lru_cache(maxsize=32)
 def contour(link: str, height: int) -> figures.PlainFigure:
     sc = _scenario(link)
     s = surface_of(sc.surface)
@@ -120,14 +124,14 @@ def loss(link: str) -> figures.PlainFigure:
     return figures.loss_figure(surface_of(sc.surface), grid(sc.surface), paths(sc))
 
 
-@lru_cache(maxsize=24)
+@lru_cache(maxsize=12)
 def panels(link: str, height_per_row: int, cols: int) -> figures.PlainFigure:
     sc = _scenario(link)
     return figures.panels_figure(surface_of(sc.surface), grid(sc.surface, 80), paths(sc), sc.start,
                                  height_per_row=height_per_row, cols=cols)
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=8)
 def scene(link: str, height: int) -> figures.PlainFigure:
     sc = _scenario(link)
     return figures.surface3d_figure(surface_of(sc.surface), grid(sc.surface, 70), paths(sc), sc.start,
