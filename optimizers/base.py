@@ -25,6 +25,7 @@ a hyperparameter (``np.where`` on both branches when it is an array), and
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import numbers
@@ -80,12 +81,10 @@ class Spec:
 
     @property
     def defaults(self) -> dict[str, Any]:
-        """Hyperparameter defaults, read from the factory's signature (one source)."""
-        sig = inspect.signature(self.factory)
-        # Keyword-only parameters are internal switches (Adam's ``amsgrad``,
-        # which has its own registry entry), not hyperparameters.
-        return {n: p.default for n, p in sig.parameters.items()
-                if p.kind is not p.KEYWORD_ONLY}
+        """Hyperparameter defaults, read from the factory's signature (one source).
+
+        A fresh dict each time (callers may edit it); the signature is read once."""
+        return dict(_defaults(self.factory))
 
 
 @dataclass(frozen=True)
@@ -145,6 +144,14 @@ class Optimizer:
                       else _row_values(v, batch, index))
                   for k, v in self.hyper.items()}
         return Optimizer(self.spec, self.hyper, *self.spec.factory(**kwargs))
+
+
+@functools.lru_cache(maxsize=None)
+def _defaults(factory) -> tuple[tuple[str, Any], ...]:
+    sig = inspect.signature(factory)
+    # Keyword-only parameters are internal switches (Adam's ``amsgrad``,
+    # which has its own registry entry), not hyperparameters.
+    return tuple((n, p.default) for n, p in sig.parameters.items() if p.kind is not p.KEYWORD_ONLY)
 
 
 GRAD_LATEX = r"g_t = \nabla f(\theta_{t-1})"
