@@ -17,6 +17,7 @@ within a bucket costs nothing.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -71,6 +72,22 @@ def _sweep(surface: str, rest_text: str, x0: float, y0: float, steps: int) -> tu
     return _keep(optimizers.run(opt, surface_of(surface), np.tile([x0, y0], (lrs.size, 1)), steps))
 
 
+# The learning rates each (surface, run without its lr, start, steps) was asked
+# for.  The first lr gets one path; a second one means someone is nudging the
+# lr slider, and then every value on the slider is computed in one batch.
+_asked: OrderedDict[tuple, float] = OrderedDict()
+
+
+def _nudged(key: tuple, lr: float) -> bool:
+    """True from the second distinct lr asked for ``key`` on (NaN marks a swept key)."""
+    first = _asked.pop(key, lr)
+    nudged = first != lr  # NaN != anything: once swept, always swept
+    _asked[key] = float("nan") if nudged else lr
+    while len(_asked) > 4096:
+        _asked.popitem(last=False)
+    return nudged
+
+
 def trajectory(surface: str, run: Run, start, steps: int, noise: float = 0.0,
                seed: int = 0) -> tuple[np.ndarray, int]:
     """Points (steps + 1, 2), read-only, and the step it diverged at (-1 if never).
@@ -82,13 +99,16 @@ def trajectory(surface: str, run: Run, start, steps: int, noise: float = 0.0,
     options = lr_options(run.name)
     if not noise and run.lr in options:
         rest = Run.of(run.name, **{**run.kwargs, "lr": options[0]}).text
-        all_points, diverged = _sweep(surface, rest, x0, y0, b)
-        i = options.index(run.lr)
-        points, d = all_points[:, i], int(diverged[i])
-    else:
-        points, diverged = _single(surface, run.text, x0, y0, b, float(noise), int(seed))
-        d = int(diverged)
-    return points[: steps + 1], (d if d <= steps else -1)
+        if _nudged((surface, rest, x0, y0, b), run.lr):
+            all_points, diverged = _sweep(surface, rest, x0, y0, b)
+            i = options.index(run.lr)
+            return _prefix(all_points[:, i], int(diverged[i]), steps)
+    points, diverged = _single(surface, run.text, x0, y0, b, float(noise), int(seed))
+    return _prefix(points, int(diverged), steps)
+
+
+def _prefix(points: np.ndarray, diverged: int, steps: int) -> tuple[np.ndarray, int]:
+    return points[: steps + 1], (diverged if diverged <= steps else -1)
 
 
 def paths(scenario: Scenario) -> list[figures.Path]:
