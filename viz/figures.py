@@ -699,7 +699,7 @@ def log_ticks(values: np.ndarray, most: int = 8) -> dict:
     if v.size == 0:
         return {}
     lo, hi = float(np.log10(v.min())), float(np.log10(v.max()))
-    if hi - lo >= 1.5:
+    if hi - lo >= 2:  # whole decades: under two, a span like 10^2.2 .. 10^3.8 holds only one
         return dict(dtick=int(np.ceil((hi - lo) / (most - 1))))
     if hi - lo < 0.8:
         # Under a decade plotly.js labels linear steps, about 1.5 x nticks of them.
