@@ -19,7 +19,7 @@ import contextlib
 import json
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 from tools.loadtest import procstat, report
 from tools.loadtest.students import Config, Round, run_round
@@ -146,7 +146,9 @@ def _verdict(a, rounds: list[Round]) -> int:
 
 
 def _as_json(r: Round) -> dict:
-    d = asdict(r)
+    # Shallow on purpose: asdict() would rebuild the Counter from (key, value) pairs.
+    d = {f.name: getattr(r, f.name) for f in fields(r)}
+    d["config"], d["replicas"] = asdict(r.config), dict(r.replicas)
     d["interactions"] = [[i.kind, round(i.latency, 4), i.fragment, i.bytes] for i in r.interactions]
     d["p50"], d["p95"] = report.percentile(r.latencies, 50), report.percentile(r.latencies, 95)
     d["cpu_per_rerun"] = r.cpu_per_rerun
