@@ -117,6 +117,11 @@ def test_value_set_by_the_script_wins_and_untouchables_are_skipped():
     assert wd.reported_state(_widget("checkbox", id="c", default=False), prev).bool_value is True
     assert wd.reported_state(_widget("checkbox", id="c", default=False, set_value=True, value=False),
                              prev).bool_value is False
+    picked = wd.reported_state(_widget("selectbox", id="s", options=["a", "b"]), None)
+    assert picked is None  # index=None: nothing to report until a student picks
+    picked = wd._encode(_widget("selectbox", id="s", options=["a", "b"]), "b")
+    cleared = _widget("selectbox", id="s", options=["a", "b"], set_value=True)  # the script reset it
+    assert wd.reported_state(cleared, picked) is None
     assert not _widget("checkbox", id="d", disabled=True).drivable
     assert not _widget("selectbox", id="e", options=["a", "b"], form_id="form").drivable
     assert _widget("selectbox", id="e", options=["a", "b"]).drivable

@@ -251,7 +251,9 @@ class AppSession:
             return
         self._seen[w.id] = w
         state = wd.reported_state(w, self.states.get(w.id))
-        if state is not None:
+        if state is None:  # e.g. the script cleared a selectbox (index=None) after using its value
+            self.states.pop(w.id, None)
+        else:
             self.states[w.id] = state
 
     def _on_finished(self, msg: ForwardMsg, fragment_id: str) -> None:
