@@ -9,6 +9,9 @@ st.navigation([
     st.Page("app_pages/side_by_side.py", title="Side by side", icon=":material/grid_view:",
             url_path="side_by_side"),
     st.Page("app_pages/surface_3d.py", title="3D", icon=":material/landscape:", url_path="surface_3d"),
+    st.Page("app_pages/lr_sweep.py", title="Learning-rate sweep", icon=":material/tune:", url_path="lr_sweep"),
+    st.Page("app_pages/convergence_map.py", title="Convergence map", icon=":material/blur_on:",
+            url_path="convergence_map"),
     st.Page("app_pages/update_rules.py", title="Update rules", icon=":material/functions:",
             url_path="update_rules"),
 ]).run()

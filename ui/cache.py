@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 import optimizers
-from viz import figures, tables, tuning
+from viz import figures, maps, sweep, tables, tuning
 from viz.state import Run, Scenario, decode_link, run_from_text, surface_of
 
 from .options import lr_options
@@ -164,3 +164,45 @@ def summary(link: str) -> tuple[str, str]:
     sc = _scenario(link)
     s, ps = surface_of(sc.surface), paths(sc)
     return tables.summary_markdown(s, ps), tables.reading(s, ps)
+
+
+# --- learning-rate sweeps and convergence maps (issue 9) --------------------------------------
+
+MAP_STEPS = 300  # a map runs 10,000 starts: at most this many steps each
+
+
+@lru_cache(maxsize=64)
+def _one_sweep(surface: str, run_text: str, x0: float, y0: float, steps: int):
+    run = run_from_text(run_text)
+    return sweep.sweep(surface_of(surface), run, (x0, y0), steps, sweep.lr_grid(run.name))
+
+
+def sweeps(link: str) -> list:
+    """(Run, SweepResult) per optimizer of the scenario: each is one broadcast batch of 200 rates."""
+    sc = _scenario(link)
+    return [(r, _one_sweep(sc.surface, r.text, float(sc.start[0]), float(sc.start[1]), sc.steps))
+            for r in sc.runs]
+
+
+@lru_cache(maxsize=16)
+def sweep_figure(link: str, height: int) -> figures.PlainFigure:
+    sc = _scenario(link)
+    return sweep.sweep_figure(surface_of(sc.surface), grid(sc.surface, 80), sweeps(link), sc.start,
+                              height=height)
+
+
+@lru_cache(maxsize=48)
+def _one_map(surface: str, run_text: str, steps: int):
+    return maps.convergence_map(surface_of(surface), run_from_text(run_text), steps=steps)
+
+
+def convergence_maps(link: str) -> list:
+    """(Run, MapResult) per optimizer: 100 x 100 starts, one batch each, computed once per server."""
+    sc = _scenario(link)
+    return [(r, _one_map(sc.surface, r.text, min(sc.steps, MAP_STEPS))) for r in sc.runs]
+
+
+@lru_cache(maxsize=16)
+def map_figure(link: str, color_by: str, height: int) -> figures.PlainFigure:
+    sc = _scenario(link)
+    return maps.map_figure(surface_of(sc.surface), convergence_maps(link), color_by=color_by, height=height)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+
+import numpy as np
 from typing import Callable
 
 import streamlit as st
@@ -32,13 +34,17 @@ def surface_intro(s, tail: str = "") -> str:
 
 
 def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object], str],
-         min_runs: int = 1, max_runs: int = state.MAX_RUNS) -> tuple[PageState, Scenario]:
-    """Sidebar, title, messages, link; stops the page when there is nothing to draw."""
+         min_runs: int = 1, max_runs: int = state.MAX_RUNS, start: bool = True,
+         noise: bool = True) -> tuple[PageState, Scenario]:
+    """Sidebar, title, messages, link; stops the page when there is nothing to draw.
+
+    ``start``/``noise`` say whether the page uses those controls (a map covers
+    every start; sweeps and maps run without noise)."""
     goto = st.session_state.pop("goto", None)
     if goto:
         st.switch_page(goto)
     ps = PageState(prefix, default, min_runs=min_runs, max_runs=max_runs)
-    controls.sidebar(ps)
+    controls.sidebar(ps, start=start, noise=noise)
     scenario, problems = ps.read()
     st.markdown(PRESENT_CSS if ps.present else CSS, unsafe_allow_html=True)
     s = surface_of(scenario.surface)
@@ -135,3 +141,47 @@ def on_plot_select(ps: PageState) -> None:
     start = tables.start_from_selection(ss.get(ps.key("chart")), surface_of(ps.scenario.surface))
     if start is not None:
         ps.set_start(start)
+
+
+def sweep_summary(surface, results) -> None:
+    """Under a sweep: for each optimizer, its best rate, where it blows up, and the theory's limit."""
+    from viz import sweep
+
+    lines = []
+    for run, res in results:
+        label = optimizers_label(run)
+        ok = np.isfinite(res.final)
+        best = f"lowest final loss at η ≈ {sweep.short(float(res.lrs[ok][np.argmin(res.final[ok])]))}" if ok.any() \
+            else "every rate diverges"
+        up = sweep.blowup_lr(res)
+        blow = f"blows up from η ≈ {sweep.short(up)}" if up else "does not blow up on this grid"
+        limit = sweep.theory_limit(surface, run.name, run.kwargs)
+        theory = f"; theory: {sweep.theory_name(run.name)} = {sweep.short(limit)}" if limit else ""
+        lines.append(f"- **{label}**: {best}; {blow}{theory}.")
+    st.markdown("\n".join(lines))
+
+
+def map_summary(surface, results) -> None:
+    """Under a map: for each optimizer, the share of starts ending in each minimum, nowhere, or diverged."""
+    from viz import maps
+
+    lines = []
+    for run, r in results:
+        basin = np.asarray(r.basin)
+        n = basin.size
+        parts = []
+        minima = np.asarray(r.minima)
+        counts = np.bincount(basin[basin >= 0], minlength=len(minima)) if len(minima) else np.array([])
+        for i in np.argsort(-counts)[:4]:
+            if counts[i]:
+                parts.append(f"{100 * counts[i] / n:.0f}% reach {maps.minimum_name(minima[i])}")
+        if (basin == -1).any():
+            parts.append(f"{100 * (basin == -1).mean():.0f}% reach no minimum")
+        if (basin == -2).any():
+            parts.append(f"{100 * (basin == -2).mean():.0f}% diverge")
+        lines.append(f"- **{optimizers_label(run)}**: " + ", ".join(parts) + ".")
+    st.markdown("\n".join(lines))
+
+
+def optimizers_label(run) -> str:
+    return escape(figures.run_label(run))

@@ -119,8 +119,8 @@ def escape_text(text: str) -> str:
     return escape(text)
 
 
-def sidebar(ps: PageState) -> None:
-    """All the controls of a page, in the sidebar."""
+def sidebar(ps: PageState, *, start: bool = True, noise: bool = True) -> None:
+    """All the controls of a page, in the sidebar (``start``/``noise`` only where they matter)."""
     ps.seed_widgets()
     ss = st.session_state
     sc = ps.scenario
@@ -148,11 +148,14 @@ def sidebar(ps: PageState) -> None:
         for i, run in enumerate(sc.runs):
             run_controls(ps, i, run.name, labels[i], advanced)
         s = state.surface_of(ps.scenario.surface)
-        st.number_input("Start x₀ (or click the plot)", min_value=float(s.x_range[0]),
-                        max_value=float(s.x_range[1]), key=ps.key("x0"), step=0.1, format="%.3f")
-        st.number_input("Start y₀", min_value=float(s.y_range[0]), max_value=float(s.y_range[1]),
-                        key=ps.key("y0"), step=0.1, format="%.3f")
+        if start:
+            st.number_input("Start x₀ (or click the plot)", min_value=float(s.x_range[0]),
+                            max_value=float(s.x_range[1]), key=ps.key("x0"), step=0.1, format="%.3f")
+            st.number_input("Start y₀", min_value=float(s.y_range[0]), max_value=float(s.y_range[1]),
+                            key=ps.key("y0"), step=0.1, format="%.3f")
         _slider("Steps", STEPS, ps.key("steps"))
+        if not noise:
+            return
         _slider("Gradient noise σ", NOISE, ps.key("noise"),
                 help="Gaussian noise of this standard deviation added to every gradient "
                      "(a stand-in for minibatch noise).")

@@ -79,6 +79,13 @@ PRESETS = (
 
 BY_KEY = {p.key: p for p in PRESETS}
 
+# What the two issue-9 pages open on.  The sweep: on the bowl SGD's final loss
+# falls as η grows until 2/L = 1.0, where it blows up; Momentum's edge lies
+# further out; Adam has no such edge.  The map: Himmelblau's four basins, which
+# SGD and Adam carve up differently.
+SWEEP = _sc("bowl", {"sgd": 0.95, "momentum": 0.1, "adam": 0.2}, (-7.0, 2.0), 100)
+MAP = _sc("himmelblau", {"sgd": 0.01, "adam": 0.1}, (-0.3, -0.9), 100)
+
 
 # What each surface opens on; the surface's lesson text describes this view.
 OPENINGS: dict[str, Scenario] = {

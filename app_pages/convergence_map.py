@@ -1,0 +1,37 @@
+"""Convergence map: where each optimizer ends, from every start in the window."""
+
+import streamlit as st
+
+from ui import cache, chrome, pagestate
+from viz import maps, presets
+from viz.state import surface_of
+
+P = "map"
+COLOR_BY = {"basin": "Which minimum it reaches", "loss": "Final loss"}
+
+
+def open_in_playground() -> None:
+    """A click on the map opens the Playground from that start."""
+    start = maps.start_from_map_selection(st.session_state.get(ps.key("chart")), surface_of(sc.surface))
+    if start is None:
+        return
+    pagestate.PageState.preset("pg", sc.with_(start=start, steps=min(sc.steps, cache.MAP_STEPS)))
+    st.session_state["goto"] = "app_pages/playground.py"
+
+
+ps, sc = chrome.page(P, presets.MAP, title="Convergence map", max_runs=maps.MAX_PANELS, noise=False,
+                     start=False,
+                     intro=lambda s: chrome.surface_intro(
+                         s, "Each optimizer runs from 100 × 100 starts covering the window, one batch per "
+                            "optimizer, and each cell is coloured by where the path from it ends. Hover a cell "
+                            "for its start, end and steps; click it to open that start in the Playground."))
+s = surface_of(sc.surface)
+if sc.steps > cache.MAP_STEPS:
+    st.caption(f"Maps run at most {cache.MAP_STEPS} steps from each start (the steps control asks for "
+               f"{sc.steps}).")
+color_by = st.segmented_control("Colour by", list(COLOR_BY), format_func=COLOR_BY.__getitem__,
+                                key=ps.key("color"), default="basin" if len(maps.local_minima(s)) > 1 else "loss")
+fig = cache.map_figure(sc.link, color_by or "loss", 460 if ps.present else 520)
+st.plotly_chart(fig, key=ps.key("chart"), on_select=open_in_playground, selection_mode=("points",),
+                theme=None, width="stretch", config={"displaylogo": False, "scrollZoom": False})
+chrome.map_summary(s, cache.convergence_maps(sc.link))
