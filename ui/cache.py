@@ -111,13 +111,41 @@ def _prefix(points: np.ndarray, diverged: int, steps: int) -> tuple[np.ndarray, 
     return points[: steps + 1], (diverged if diverged <= steps else -1)
 
 
+@lru_cache(maxsize=64)
+def _cloud(surface: str, run_text: str, x0: float, y0: float, steps: int, noise: float, seed: int,
+           k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` noisy runs from one start in one batch (one noise draw per run and step)."""
+    run = run_from_text(run_text)
+    opt = optimizers.get(run.name, **run.kwargs)
+    return _keep(optimizers.run(opt, surface_of(surface), np.tile([x0, y0], (k, 1)), steps,
+                                noise=noise, seed=seed))
+
+
+def cloud(scenario: Scenario, run: Run) -> tuple[np.ndarray, np.ndarray, int]:
+    """The noise cloud of ``run``: its k paths (steps + 1, k, 2), their mean path, and the
+    step the mean stopped being finite (-1 if never)."""
+    points, _ = _cloud(scenario.surface, run.text, float(scenario.start[0]), float(scenario.start[1]),
+                       bucket(scenario.steps), float(scenario.noise), int(scenario.seed), scenario.cloud)
+    points = points[: scenario.steps + 1]
+    with np.errstate(all="ignore"):
+        mean = np.nanmean(np.where(np.isfinite(points), points, np.nan), axis=1)
+    bad = np.flatnonzero(~np.isfinite(mean).all(axis=1))
+    return points, mean, (int(bad[0]) if bad.size else -1)
+
+
 def paths(scenario: Scenario) -> list[figures.Path]:
+    """What the figures draw: each run's path (with noise and a cloud: the cloud's mean path)."""
     out = []
     for i, run in enumerate(scenario.runs):
+        copy = figures.copy_index(scenario.runs, i)
+        if scenario.noise and scenario.cloud > 1:
+            members, mean, diverged = cloud(scenario, run)
+            out.append(figures.Path(run.name, figures.run_label(run) + f", mean of {scenario.cloud}",
+                                    mean, diverged, copy=copy, cloud=members))
+            continue
         points, diverged = trajectory(scenario.surface, run, scenario.start, scenario.steps,
                                       scenario.noise, scenario.seed)
-        out.append(figures.Path(run.name, figures.run_label(run), points, diverged,
-                                copy=figures.copy_index(scenario.runs, i)))
+        out.append(figures.Path(run.name, figures.run_label(run), points, diverged, copy=copy))
     return out
 
 

@@ -11,7 +11,7 @@ import surfaces
 from viz import figures, presets, state
 from viz.figures import fmt
 
-from .options import NOISE, STEPS, knob_options, lr_options
+from .options import CLOUD, NOISE, STEPS, knob_options, lr_options
 from .pagestate import PageState
 
 def with_value(options: tuple, value) -> tuple:
@@ -161,3 +161,6 @@ def sidebar(ps: PageState, *, start: bool = True, noise: bool = True) -> None:
                      "(a stand-in for minibatch noise).")
         if ss.get(ps.key("noise")):
             st.number_input("Noise seed", min_value=0, max_value=state.MAX_SEED, step=1, key=ps.key("seed"))
+            _slider("Noise cloud (runs)", CLOUD, ps.key("cloud"),
+                    help="Run each optimizer this many times under different noise: the runs are "
+                         "drawn faintly, their mean path in full colour. 0: one run.")

@@ -103,7 +103,7 @@ class PageState:
             del ss[k]
         for k in [k for k in ss if isinstance(k, str) and k.startswith(self.prefix + ".run.")]:
             del ss[k]
-        for name in ("surface", "x0", "y0", "steps", "noise", "seed", "add", "shown", "f", "xr", "yr"):
+        for name in ("surface", "x0", "y0", "steps", "noise", "seed", "cloud", "add", "shown", "f", "xr", "yr"):
             ss.pop(self.key(name), None)
 
     # --- widgets <-> scenario --------------------------------------------------------------------------
@@ -113,7 +113,7 @@ class PageState:
         formula = state.split_formula(sc.surface)
         plain = {"surface": state.FORMULA if formula else sc.surface,
                  "x0": float(sc.start[0]), "y0": float(sc.start[1]),
-                 "steps": sc.steps, "noise": float(sc.noise), "seed": int(sc.seed)}
+                 "steps": sc.steps, "noise": float(sc.noise), "seed": int(sc.seed), "cloud": int(sc.cloud)}
         plain["shown"] = list(range(len(sc.runs)))
         if formula:
             text, xr, yr = formula
@@ -155,7 +155,7 @@ class PageState:
             surface, tuple(runs),
             (float(ss.get(self.key("x0"), old.start[0])), float(ss.get(self.key("y0"), old.start[1]))),
             int(ss.get(self.key("steps"), old.steps)), float(ss.get(self.key("noise"), old.noise)),
-            int(ss.get(self.key("seed"), old.seed)))
+            int(ss.get(self.key("seed"), old.seed)), int(ss.get(self.key("cloud"), old.cloud)))
         if sc != old and self.problems and ss.get(self.key("link_seen")) is not None:
             self.dismiss()  # the first edit after opening a link clears its notice
         ss[self.key("link_seen")] = True

@@ -158,6 +158,7 @@ class Path:
     points: np.ndarray         # (steps + 1, 2), NaN after divergence
     diverged_at: int           # -1 if never
     copy: int = 0              # 0 for the first run of this optimizer, 1 for the second...
+    cloud: np.ndarray | None = None  # (steps + 1, k, 2): noisy runs drawn faintly around ``points``
 
     @property
     def color(self) -> str:
@@ -347,6 +348,23 @@ def plan_reveal(steps: int, n_paths: int, budget: int = 200_000) -> Reveal:
         if cost <= budget:
             break
     return best
+
+
+CLOUD_POINTS = 120  # per noisy run: the cloud shows a spread, not every step
+
+
+def cloud_trace(path: Path) -> dict:
+    """A path's noise cloud: its noisy runs as one faint trace (NaN between runs), thinned."""
+    runs = np.asarray(path.cloud)  # (steps + 1, k, 2)
+    keep = np.unique(np.linspace(0, runs.shape[0] - 1, min(runs.shape[0], CLOUD_POINTS)).round().astype(int))
+    parts = []
+    for j in range(runs.shape[1]):
+        parts.append(runs[keep, j])
+        parts.append(np.full((1, 2), np.nan))
+    pts = np.concatenate(parts)
+    return dict(type="scatter", mode="lines", x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), opacity=0.28,
+                line=dict(color=path.color, width=1.2), hoverinfo="skip", showlegend=False,
+                legendgroup=path.key, name=f"{path.label}: noisy runs", connectgaps=False)
 
 
 def _clamp(path: Path, k: int) -> int:
@@ -675,6 +693,7 @@ def _contour_figure(surface, grid, paths, start, height, clickable, animate, bud
     data = []
     if clickable:
         data.append(click_grid_trace(surface))
+    data += [t for p in paths if p.cloud is not None for t in [cloud_trace(p)]]
     first_anim = len(data)
     for p in paths:
         data += _trail_traces(p, plan, markers)

@@ -41,7 +41,8 @@ MAX_PARAM_CHARS = 400   # a longer value in a link is not read at all
 MAX_PROBLEMS_SHOWN = 12
 # Streamlit's own query parameters: not ours to complain about.
 FOREIGN_KEYS = frozenset({"embed", "embed_options"})
-KEYS = ("surface", "f", "xr", "yr", "opt", "x0", "y0", "steps", "noise", "seed", "present")
+KEYS = ("surface", "f", "xr", "yr", "opt", "x0", "y0", "steps", "noise", "seed", "cloud", "present")
+MAX_CLOUD = 30  # noise seeds drawn at once in a noise cloud
 FORMULA = "formula"  # surface=formula&f=<text>&xr=lo/hi&yr=lo/hi: a user's own f(x, y)
 
 
@@ -107,6 +108,7 @@ class Scenario:
     steps: int
     noise: float = 0.0
     seed: int = 0
+    cloud: int = 0   # with noise: this many noisy runs, drawn faintly around their mean
 
     def with_(self, **changes) -> "Scenario":
         return replace(self, **changes)
@@ -163,6 +165,8 @@ def encode(scenario: Scenario, present: bool = False) -> dict[str, str | list[st
         out["noise"] = _num(scenario.noise)
     if scenario.seed:
         out["seed"] = str(scenario.seed)
+    if scenario.cloud:
+        out["cloud"] = str(scenario.cloud)
     if present:
         out["present"] = "1"
     return out
@@ -185,7 +189,7 @@ def decode_link(text: str) -> Scenario:
         surface = formula_key(params["f"][0], _pair(params["xr"][0]), _pair(params["yr"][0]))
     return Scenario(surface, runs, (float(params["x0"][0]), float(params["y0"][0])),
                     int(params["steps"][0]), float(params.get("noise", ["0"])[0]),
-                    int(params.get("seed", ["0"])[0]))
+                    int(params.get("seed", ["0"])[0]), int(params.get("cloud", ["0"])[0]))
 
 
 def run_from_text(text: str) -> Run:
@@ -370,7 +374,7 @@ def decode(params: Mapping[str, Any], default: Scenario, *, max_runs: int = MAX_
     scenario = scenario.with_(start=(start[0], start[1]))
 
     for key, lo, hi, whole in (("steps", 1, MAX_STEPS, True), ("noise", 0.0, MAX_NOISE, False),
-                               ("seed", 0, MAX_SEED, True)):
+                               ("seed", 0, MAX_SEED, True), ("cloud", 0, MAX_CLOUD, True)):
         raw = single(key)
         if raw is None:
             continue
