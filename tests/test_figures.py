@@ -1,13 +1,26 @@
-"""Figure builders: what they hand to Plotly is valid, animates the right traces, stays small.
+"""Figure builders: what they hand to Plotly is valid, immutable, animates every step, stays small.
 
 The builders skip Plotly's validation for speed (``PlainFigure``), so this
-file is where validation happens: every figure goes through
-``go.Figure(fig.to_dict())``, which checks every attribute, frames included.
+file is where validation happens: every figure goes through ``go.Figure``
+(on a thawed copy of ``fig.to_dict()``), which checks every attribute, frames
+included.
+
+Where a test needs to know what plotly.js will draw, it works it out the way
+plotly.js does: a frame's data are merged into the traces it names (so the
+trail at a frame is the chunks it makes opaque plus its partial chunk), log
+axis ticks follow plotly.js's ``autoTicks``, and a layout image is placed by
+its ``x``/``y``/``sizex``/``sizey`` and anchors.
 """
 
+from __future__ import annotations
+
 import base64
-import struct
 import json
+import math
+import operator
+import re
+import struct
+import zlib
 
 import numpy as np
 import plotly.graph_objects as go
@@ -16,8 +29,10 @@ import pytest
 
 import optimizers
 import surfaces
-from viz import figures, presets
-from viz.state import Run, View
+from viz import figures, presets, state, tables, tuning
+from viz.state import Run, Scenario
+
+BUDGET = 400_000  # bytes of chart JSON per figure (issue 6)
 
 
 def arr(v) -> np.ndarray:
@@ -30,37 +45,61 @@ def arr(v) -> np.ndarray:
     return np.asarray(v, dtype=float)
 
 
-def make_paths(view: View) -> list[figures.Path]:
-    s = surfaces.get(view.surface)
+def make_paths(sc: Scenario) -> list[figures.Path]:
+    """The paths a page draws for ``sc``, built as ui.cache builds them."""
+    s = surfaces.get(sc.surface)
     out = []
-    for r in view.runs:
-        tr = optimizers.run(optimizers.get(r.name, **r.kwargs), s, view.start, view.steps,
-                            noise=view.noise, seed=view.seed)
-        out.append(figures.Path(r.name, f"{optimizers.spec(r.name).label} (η={r.lr:g})",
-                                tr.points, int(tr.diverged_at)))
+    for i, r in enumerate(sc.runs):
+        tr = optimizers.run(optimizers.get(r.name, **r.kwargs), s, sc.start, sc.steps,
+                            noise=sc.noise, seed=sc.seed)
+        out.append(figures.Path(r.name, figures.run_label(r), tr.points, int(tr.diverged_at),
+                                copy=figures.copy_index(sc.runs, i)))
     return out
 
 
-def parts(view: View, n: int = 120):
-    s = surfaces.get(view.surface)
-    return s, figures.surface_grid(s, n), make_paths(view)
+def parts(sc: Scenario, n: int = 120):
+    s = surfaces.get(sc.surface)
+    return s, figures.surface_grid(s, n), make_paths(sc)
+
+
+def size(fig) -> int:
+    """Chart JSON as Streamlit sends it (plotly.io.to_json escapes '/', '<' and '>')."""
+    return len(pio.to_json(fig.to_dict(), validate=False))
 
 
 ZIGZAG = presets.ZIGZAG
 TEXTBOOK = presets.TEXTBOOK
-DIVERGE = presets.BY_KEY["diverge"].view      # bowl; SGD at lr 1.1 blows up
-SADDLE = presets.BY_KEY["saddle"].view        # no minima; momentum runs away
-BANANA = presets.BY_KEY["banana"].view        # 300 steps: more steps than frames
+DIVERGE = presets.BY_KEY["diverge"].scenario      # bowl; SGD at lr 1.1 blows up
+SADDLE = presets.BY_KEY["saddle"].scenario        # no minima; paths run away
+BANANA = presets.BY_KEY["banana"].scenario        # 300 steps: more steps than frames
+TWINS = Scenario("bowl", (Run.of("sgd", lr=0.1), Run.of("sgd", lr=0.5), Run.of("sgd", lr=1.05)),
+                 (-7.0, 2.0), 45)                 # one optimizer three times; the last diverges
 VIEWS = {"zigzag": ZIGZAG, "textbook": TEXTBOOK, "diverge": DIVERGE, "saddle": SADDLE,
-         "banana": BANANA}
+         "banana": BANANA, "twins": TWINS}
 
 
 def validated(fig) -> dict:
-    """Plotly's full validator over the plain dicts the app sends; the dict itself."""
+    """Plotly's full validator over the plain dicts the app sends; the dict itself.
+
+    The validator pops each trace's "type" while it works, which a frozen figure refuses,
+    so it reads a thawed copy of exactly the same content.
+    """
     d = fig.to_dict()
-    go.Figure(d)  # raises on any invalid attribute, in data, layout or frames
-    json.loads(pio.to_json(d, validate=False))
+    go.Figure(figures.thaw(d))  # raises on any invalid attribute, in data, layout or frames
+    assert json.loads(pio.to_json(d, validate=False)) == json.loads(pio.to_json(figures.thaw(d), validate=False))
     return d
+
+
+def biggest(surface: str, *, early_divergence: bool = False) -> Scenario:
+    """The largest view the controls allow: MAX_RUNS runs of MAX_STEPS steps (tuned rates), or
+    half of them blowing up within a few steps."""
+    s = surfaces.get(surface)
+    names = optimizers.names()
+    runs = [Run.of(names[i % len(names)], lr=tuning.default_lr(surface, names[i % len(names)]))
+            for i in range(state.MAX_RUNS)]
+    if early_divergence:
+        runs[: state.MAX_RUNS // 2] = [Run.of("sgd", lr=10.0 - i) for i in range(state.MAX_RUNS // 2)]
+    return Scenario(surface, tuple(runs), s.start, state.MAX_STEPS)
 
 
 # --- validation ---------------------------------------------------------------
@@ -68,7 +107,7 @@ def validated(fig) -> dict:
 @pytest.mark.parametrize("key", VIEWS)
 @pytest.mark.parametrize("animate", [True, False])
 def test_contour_figure_is_valid(key, animate):
-    s, grid, paths = parts(VIEWS[key])
+    s, grid, paths = parts(VIEWS[key], 60)
     d = validated(figures.contour_figure(s, grid, paths, VIEWS[key].start, animate=animate))
     assert ("frames" in d) is animate
     assert ("sliders" in d["layout"]) is animate and ("updatemenus" in d["layout"]) is animate
@@ -76,29 +115,29 @@ def test_contour_figure_is_valid(key, animate):
 
 @pytest.mark.parametrize("key", VIEWS)
 def test_loss_figure_is_valid(key):
-    s, grid, paths = parts(VIEWS[key])
+    s, grid, paths = parts(VIEWS[key], 40)
     d = validated(figures.loss_figure(s, grid, paths))
     assert len(d["data"]) == len(paths)
 
 
-@pytest.mark.parametrize("n", [2, 3, 4])
-@pytest.mark.parametrize("key", ["textbook", "diverge", "saddle"])
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+@pytest.mark.parametrize("key", ["textbook", "diverge", "saddle", "twins"])
 def test_panels_figure_is_valid(key, n):
-    view = VIEWS[key]
+    sc = VIEWS[key]
     extra = (Run.of("nesterov", lr=0.05), Run.of("adadelta", lr=1.0))
-    runs = tuple({r.name: r for r in view.runs + extra}.values())[:n]
-    assert len(runs) == n
-    s, grid, paths = parts(view.with_(runs=runs), 80)
-    d = validated(figures.panels_figure(s, grid, paths, view.start))
-    assert len(d["layout"]["annotations"]) == len(paths)
+    runs = (sc.runs + extra)[:n]
+    s, grid, paths = parts(sc.with_(runs=runs), 60)
+    d = validated(figures.panels_figure(s, grid, paths, sc.start))
+    titles = [a["text"] for a in d["layout"]["annotations"] if a.get("yref") == "paper"]
+    assert titles == [f"<b>{p.label}</b>" for p in paths]
     assert {k for k in d["layout"] if k.startswith("xaxis")} == \
         {"xaxis"} | {f"xaxis{i}" for i in range(2, len(paths) + 1)}
-    assert len(d["frames"][0]["traces"]) == 2 * len(paths)
+    assert len(d["layout"]["images"]) == len(paths)
 
 
 @pytest.mark.parametrize("key", VIEWS)
 def test_surface3d_figure_is_valid(key):
-    s, grid, paths = parts(VIEWS[key], 70)
+    s, grid, paths = parts(VIEWS[key], 50)
     d = validated(figures.surface3d_figure(s, grid, paths, VIEWS[key].start))
     names = [t.get("name") for t in d["data"]]
     assert ("global minimum" in names) is bool(s.minima)
@@ -106,8 +145,19 @@ def test_surface3d_figure_is_valid(key):
     assert d["data"][0]["type"] == "surface"
 
 
+@pytest.mark.parametrize("name", surfaces.names())
+def test_every_surface_gives_valid_figures(name):
+    s = surfaces.get(name)
+    sc = ZIGZAG.with_(surface=name, start=s.start, steps=40)
+    s, grid, paths = parts(sc, 50)
+    validated(figures.contour_figure(s, grid, paths, sc.start))
+    validated(figures.loss_figure(s, grid, paths))
+    validated(figures.panels_figure(s, grid, paths, sc.start))
+    validated(figures.surface3d_figure(s, grid, paths, sc.start))
+
+
 def test_figures_with_no_steps_and_no_paths_are_valid():
-    s, grid, paths = parts(ZIGZAG.with_(steps=0))
+    s, grid, paths = parts(ZIGZAG.with_(steps=0), 40)
     d = validated(figures.contour_figure(s, grid, paths, ZIGZAG.start))
     assert "frames" not in d
     validated(figures.contour_figure(s, grid, [], ZIGZAG.start))
@@ -115,70 +165,180 @@ def test_figures_with_no_steps_and_no_paths_are_valid():
     validated(figures.surface3d_figure(s, grid, [], ZIGZAG.start))
 
 
-# --- frames ---------------------------------------------------------------------
+def test_figures_accept_every_optimizer_at_once():
+    sc = Scenario("himmelblau", tuple(Run.of(n, lr=1e-2) for n in optimizers.names()), (-0.3, -0.9), 40)
+    s, grid, paths = parts(sc, 40)
+    d = validated(figures.contour_figure(s, grid, paths, sc.start))
+    assert len({t.get("legendgroup") for t in d["data"]} - {None, "start", "min"}) == len(paths)
+    validated(figures.loss_figure(s, grid, paths))
+    validated(figures.surface3d_figure(s, grid, paths, sc.start))
 
-def animated_indices(d, paths) -> list[int]:
-    """Trail and head traces: the only ones grouped under an optimizer's name."""
-    names = {p.name for p in paths}
-    trails = [i for i, t in enumerate(d["data"]) if t.get("legendgroup") in names and "lines" in t["mode"]]
-    heads = [i for i, t in enumerate(d["data"]) if t.get("legendgroup") in names and t["mode"] == "markers"]
-    return trails + heads
+
+# --- immutability: figures are cached and shared by a class ------------------------------
+
+def every_builder():
+    s, grid, paths = parts(TWINS, 40)
+    return {
+        "contour": figures.contour_figure(s, grid, paths, TWINS.start),
+        "loss": figures.loss_figure(s, grid, paths),
+        "panels": figures.panels_figure(s, grid, paths, TWINS.start),
+        "3d": figures.surface3d_figure(s, grid, paths, TWINS.start),
+    }
+
+
+@pytest.mark.parametrize("kind", ["contour", "loss", "panels", "3d"])
+def test_a_shared_figure_refuses_every_change(kind):
+    fig = every_builder()[kind]
+    before = pio.to_json(fig.to_dict(), validate=False)
+    d = fig.to_dict()
+    attempts = [
+        lambda: fig.update_layout(height=100),
+        lambda: fig.update_traces(opacity=0.5),
+        lambda: fig.add_trace(go.Scatter(x=[0], y=[0])),
+        lambda: fig.add_annotation(text="x"),
+        lambda: setattr(fig, "layout", {}),
+        lambda: d["layout"].__setitem__("height", 100),
+        lambda: d["layout"].update(height=100),
+        lambda: d["layout"].pop("height"),
+        lambda: d.__setitem__("data", ()),
+        lambda: d["data"][0].__setitem__("x", [0]),
+        lambda: d["data"][0].update(name="changed"),
+        lambda: operator.setitem(d["data"], 0, {}),
+        lambda: next(t for t in d["data"] if "line" in t)["line"].__setitem__("width", 99),
+    ]
+    for attempt in attempts:
+        with pytest.raises(TypeError):
+            attempt()
+    # a list cannot grow either (tuples have no append: AttributeError, not a silent change)
+    with pytest.raises((TypeError, AttributeError)):
+        d["data"].append({})
+    if "frames" in d:
+        with pytest.raises(TypeError):
+            d["frames"][0].__setitem__("data", ())
+        with pytest.raises((TypeError, AttributeError)):
+            d["frames"][0]["data"].append({})
+    assert pio.to_json(fig.to_dict(), validate=False) == before
+    # even Plotly's validator, which pops each trace's "type" while it reads, cannot change it
+    with pytest.raises(TypeError):
+        go.Figure(fig.to_dict())
+    # an editable copy is one call away
+    copy = go.Figure(fig.thawed())
+    copy.update_layout(height=123)
+    assert copy.layout.height == 123 and fig.to_dict()["layout"].get("height") != 123
+
+
+def mutable_containers(obj, path="fig", out=None) -> list[str]:
+    out = [] if out is None else out
+    if isinstance(obj, dict):
+        if not isinstance(obj, figures.Frozen):
+            out.append(path)
+        for k, v in obj.items():
+            mutable_containers(v, f"{path}[{k!r}]", out)
+    elif isinstance(obj, (list, tuple)):
+        if not isinstance(obj, tuple):
+            out.append(path)
+        for i, v in enumerate(obj):
+            mutable_containers(v, f"{path}[{i}]", out)
+    return out
+
+
+@pytest.mark.xfail(strict=True, reason="freeze() stops four levels down (5adf86a, for speed): frame "
+                   "entries, slider steps, fonts and marker lines of a cached figure are plain, "
+                   "mutable dicts and lists. Issue 8: nothing cached can be mutated.")
+@pytest.mark.parametrize("kind", ["contour", "panels"])
+def test_nothing_inside_a_shared_figure_is_mutable(kind):
+    found = mutable_containers(every_builder()[kind].to_dict())
+    shapes = sorted({re.sub(r"\[\d+\]", "[]", p) for p in found})
+    assert not found, f"{len(found)} mutable containers, e.g. {shapes[:8]}"
+
+
+# --- the animated trail: every step, every frame ---------------------------------------------
+
+def frame_state(d: dict, frame: dict) -> dict[int, dict]:
+    """The animated traces as plotly.js shows them after ``frame``: its data merged into them."""
+    shown = {}
+    for i, change in zip(frame["traces"], frame["data"]):
+        shown[i] = {**d["data"][i], **change}
+    return shown
+
+
+def trail_at(shown: dict[int, dict], group: str) -> tuple[np.ndarray, np.ndarray]:
+    """(solid trail, head) of one path: its opaque chunks and its partial chunk, joined in order
+    (each piece starts where the previous one ended), and its head marker."""
+    lines = [shown[i] for i in sorted(shown) if shown[i].get("legendgroup") == group
+             and "lines" in shown[i]["mode"]]
+    heads = [shown[i] for i in sorted(shown) if shown[i].get("legendgroup") == group
+             and shown[i]["mode"] == "markers"]
+    assert len(heads) == 1
+    chunks = [t for t in lines if "opacity" in t]
+    (partial,) = [t for t in lines if "opacity" not in t]
+    pieces = [np.stack([arr(t["x"]), arr(t["y"])], axis=1) for t in chunks if t["opacity"] == 1]
+    pieces.append(np.stack([arr(partial["x"]), arr(partial["y"])], axis=1))
+    trail = pieces[0]
+    for piece in pieces[1:]:
+        if len(piece) == 0:
+            continue
+        np.testing.assert_array_equal(piece[0], trail[-1])  # pieces join without a gap
+        trail = np.concatenate([trail, piece[1:]])
+    head = np.array([arr(heads[0]["x"])[0], arr(heads[0]["y"])[0]])
+    return trail, head
+
+
+TRAIL_CASES = {
+    **VIEWS,
+    "1000 steps": BANANA.with_(steps=1000),
+    "early divergence": biggest("bowl", early_divergence=True).with_(steps=240),
+    "8 runs x 1000": biggest("rosenbrock"),
+    "2 steps": ZIGZAG.with_(steps=2),
+    "1 step": ZIGZAG.with_(steps=1),
+}
 
 
 @pytest.mark.parametrize("kind", ["contour", "panels"])
-@pytest.mark.parametrize("key", VIEWS)
-def test_frames_move_only_trails_and_heads(key, kind):
-    view = VIEWS[key]
-    s, grid, paths = parts(view, 80)
+@pytest.mark.parametrize("key", TRAIL_CASES)
+def test_the_trail_passes_through_every_step_at_every_frame(key, kind):
+    sc = TRAIL_CASES[key]
+    if kind == "panels":
+        sc = sc.with_(runs=sc.runs[:4])
+    s, grid, paths = parts(sc, 40)
     build = figures.contour_figure if kind == "contour" else figures.panels_figure
-    d = build(s, grid, paths, view.start).to_dict()
+    d = build(s, grid, paths, sc.start).to_dict()
     frames = d["frames"]
-    steps = view.steps
+    steps = max(p.points.shape[0] - 1 for p in paths)
 
-    assert 2 <= len(frames) <= figures.MAX_FRAMES + 1
+    # frames are named by step, 0 to the last, at most MAX_FRAMES + 1 of them, driven by the slider
     names = [f["name"] for f in frames]
-    assert names == [str(k) for k in figures.frame_steps(steps)]
-    assert names[0] == "0" and names[-1] == str(steps)
-    # The slider drives exactly these frames, by name.
+    ks = [int(n) for n in names]
+    assert ks[0] == 0 and ks[-1] == steps and ks == sorted(set(ks))
+    assert len(frames) <= figures.MAX_FRAMES + 1
     assert [st["args"][0] for st in d["layout"]["sliders"][0]["steps"]] == [[n] for n in names]
+    assert d["layout"]["sliders"][0]["active"] == len(frames) - 1  # opens on the whole path
 
-    traces = animated_indices(d, paths)
-    assert len(traces) == 2 * len(paths)
+    # every frame names the same traces and sets each of them, so what is shown never depends
+    # on which frames came before (a slider jumps); frames carry only opacity or x and y
+    traces = frames[0]["traces"]
+    groups = {d["data"][i].get("legendgroup") for i in traces}
+    assert groups == {p.key for p in paths}
     for f in frames:
-        assert f["traces"] == traces
-        assert len(f["data"]) == len(traces)
-        assert all(set(fd) == {"x", "y"} for fd in f["data"])  # no styling re-sent per frame
+        assert f["traces"] == traces and len(f["data"]) == len(traces)
+        for i, change in zip(f["traces"], f["data"]):
+            assert set(change) in ({"opacity"}, {"x", "y"}), change
+            assert ("opacity" in change) == ("opacity" in d["data"][i])
 
-    n = len(paths)
-    first, last = frames[0]["data"], frames[-1]["data"]
-    for j, p in enumerate(paths):
-        for fd in (first[j], first[n + j]):  # trail and head at step 0: just the start
-            np.testing.assert_allclose(arr(fd["x"]), [view.start[0]], rtol=1e-6)  # float32 trails
-            np.testing.assert_allclose(arr(fd["y"]), [view.start[1]], rtol=1e-6)
-        for fd, i in ((last[j], traces[j]), (last[n + j], traces[n + j])):  # final frame = figure
-            np.testing.assert_array_equal(arr(fd["x"]), arr(d["data"][i]["x"]))
-            np.testing.assert_array_equal(arr(fd["y"]), arr(d["data"][i]["y"]))
-        final = p.finite[-1]
-        np.testing.assert_allclose([arr(last[n + j]["x"])[0], arr(last[n + j]["y"])[0]], final)
+    for j, (k, f) in enumerate(zip(ks, frames)):
+        shown = frame_state(d, f)
+        for p in paths:
+            trail, head = trail_at(shown, p.key)
+            want = p.finite[: k + 1].astype(np.float32)
+            assert trail.shape == want.shape, (p.label, k, trail.shape, want.shape)
+            np.testing.assert_array_equal(trail, want, err_msg=f"{p.label} at step {k}")
+            np.testing.assert_array_equal(np.float32(head), want[-1], err_msg=f"{p.label} head at {k}")
 
-    # A frame in the middle: each head sits on its path at that step.
-    k = int(names[len(names) // 2])
-    mid = frames[len(names) // 2]["data"]
-    for j, p in enumerate(paths):
-        want = p.points[min(k, p.finite.shape[0] - 1)]
-        np.testing.assert_allclose([arr(mid[n + j]["x"])[0], arr(mid[n + j]["y"])[0]], want)
-        trail_x = arr(mid[j]["x"])
-        assert len(trail_x) <= len(names) // 2 + 1
-        np.testing.assert_allclose(trail_x[-1], want[0], rtol=1e-6)
-
-
-def test_long_run_is_capped_at_101_frames():
-    s, grid, paths = parts(BANANA, 60)
-    d = figures.contour_figure(s, grid, paths, BANANA.start).to_dict()
-    assert len(d["frames"]) == figures.MAX_FRAMES + 1 == 101
-    # the faint full path keeps every step, the animated trail only the frame steps
-    ghost = [t for t in d["data"] if t.get("opacity") == 0.35]
-    assert len(arr(ghost[0]["x"])) == BANANA.steps + 1
+    # with no frame applied the figure shows the last frame: the whole path
+    base = {i: d["data"][i] for i in traces}
+    for p in paths:
+        trail, head = trail_at(base, p.key)
+        np.testing.assert_array_equal(trail, p.finite.astype(np.float32))
 
 
 @pytest.mark.parametrize("steps", [0, 1, 2, 29, 99, 100, 101, 150, 299, 300, 1000, 1001])
@@ -195,38 +355,153 @@ def test_frame_steps(steps):
     assert figures.frame_steps(steps, max_frames=10).size == min(steps, 10) + 1
 
 
-# --- content ----------------------------------------------------------------------
+# --- chart JSON budget (issue 6) ------------------------------------------------------------
 
-def test_divergence_marker_and_note():
-    s, grid, paths = parts(DIVERGE)
-    sgd = next(p for p in paths if p.name == "sgd")
-    assert sgd.diverged_at > 0 and all(p.diverged_at < 0 for p in paths if p is not sgd)
-    d = figures.contour_figure(s, grid, paths, DIVERGE.start).to_dict()
-    marks = [t for t in d["data"] if t.get("mode") == "markers+text"]
-    assert len(marks) == 1
-    assert marks[0]["text"] == [f"diverged at step {sgd.diverged_at}"]
-    # drawn on the plot (the last finite point itself is far outside it)
-    mx, my = marks[0]["x"][0], marks[0]["y"][0]
-    assert s.x_range[0] <= mx <= s.x_range[1] and s.y_range[0] <= my <= s.y_range[1]
-    assert np.sign(mx) == np.sign(sgd.points[sgd.diverged_at - 1][0])  # on the side it left by
-    note = figures.divergence_note(s, sgd)
-    assert note.startswith(sgd.label) and f"diverged at step {sgd.diverged_at}" in note
-    assert "smaller learning rate" in note
-    # the panel of the diverged path carries the marker too
-    pd = figures.panels_figure(s, grid, paths, DIVERGE.start).to_dict()
-    assert [t["text"] for t in pd["data"] if t.get("mode") == "markers+text"] == [marks[0]["text"]]
+@pytest.mark.parametrize("preset", presets.PRESETS, ids=lambda p: p.key)
+def test_every_lesson_fits_the_chart_budget(preset):
+    sc = preset.scenario
+    s, grid, paths = parts(sc)
+    for name, fig in (("contour", figures.contour_figure(s, grid, paths, sc.start)),
+                      ("loss", figures.loss_figure(s, grid, paths)),
+                      ("panels", figures.panels_figure(s, figures.surface_grid(s, 80), paths[:4], sc.start))):
+        assert size(fig) <= BUDGET, f"{preset.key} {name}: {size(fig)} bytes"
 
 
-def test_runaway_on_a_surface_without_minimum_is_worded_as_leaving():
-    s, grid, paths = parts(SADDLE)
-    gone = [p for p in paths if p.diverged_at > 0]
-    assert gone
-    note = figures.divergence_note(s, gone[0])
-    assert "left the plot" in note and "no minimum" in note and "diverged" not in note
+@pytest.mark.parametrize("early", [False, True], ids=["long runs", "early divergence"])
+@pytest.mark.parametrize("surface", surfaces.names())
+def test_the_largest_view_fits_the_chart_budget(surface, early):
+    """8 runs of 1000 steps on the Playground, 4 on Side by side, as a link allows."""
+    sc = biggest(surface, early_divergence=early)
+    s, grid, paths = parts(sc)
+    sizes = {
+        "contour": size(figures.contour_figure(s, grid, paths, sc.start)),
+        "contour, presenting": size(figures.contour_figure(s, grid, paths, sc.start,
+                                                           height=figures.contour_height(s, 1400))),
+        "loss": size(figures.loss_figure(s, grid, paths)),
+        "panels": size(figures.panels_figure(s, figures.surface_grid(s, 80), paths[:4], sc.start)),
+    }
+    over = {k: v for k, v in sizes.items() if v > BUDGET}
+    assert not over, f"over {BUDGET} bytes: {over}"
+
+
+@pytest.mark.xfail(strict=True, reason="3D Play/Pause (b80233a) resends every trail in each of its "
+                   "redraw frames: 0.5-1.3 MB for 8 runs x 1000 steps, 480 kB for the Banana valley "
+                   "lesson. Remove this mark once every 3D view fits.")
+def test_the_3d_view_fits_the_chart_budget():
+    cases = {p.key: p.scenario for p in presets.PRESETS}
+    cases.update({f"{n}, largest": biggest(n) for n in surfaces.names()})
+    cases.update({f"{n}, early divergence": biggest(n, early_divergence=True) for n in surfaces.names()})
+    over = {}
+    for key, sc in cases.items():
+        s = surfaces.get(sc.surface)
+        n = size(figures.surface3d_figure(s, figures.surface_grid(s, 70), make_paths(sc), sc.start))
+        if n > BUDGET:
+            over[key] = n
+    assert not over, f"over {BUDGET} bytes: {over}"
+
+
+def test_default_playground_figure_is_small_and_sends_typed_arrays():
+    s, grid, paths = parts(ZIGZAG)
+    fig = figures.contour_figure(s, grid, paths, ZIGZAG.start)
+    assert size(fig) <= 120_000
+    chunk = next(t for t in fig.to_dict()["data"] if "opacity" in t and t.get("legendgroup"))
+    assert isinstance(chunk["x"], dict) and "bdata" in chunk["x"]
+
+
+# --- the loss chart's log axis: readable ticks on every surface (issue 7) ----------------------
+
+def _round_up(x: float, options=(2, 5, 10)) -> float:
+    return next((o for o in options if o > x), options[-1])
+
+
+def plotly_log_labels(lo: float, hi: float, axis: dict, length: int = 210) -> int:
+    """How many tick labels plotly.js draws on a log axis spanning log10 range [lo, hi].
+
+    A transcription of plotly.js's ``autoTicks`` for log axes (checked against plotly.js in
+    Chromium): ``dtick`` n labels every n-th decade; without one, the rough step is range/nticks:
+    above 0.7 decades it labels whole decades, under one decade of range it labels linear steps
+    (about 1.5 x nticks of them), and otherwise "D1"/"D2" label every digit or 1-2-5 per decade.
+    """
+    if "tickvals" in axis:
+        return sum(lo <= math.log10(v) <= hi for v in axis["tickvals"])
+    if "dtick" in axis:
+        d = axis["dtick"]
+    else:
+        nt = axis.get("nticks") or min(max(length / 40, 4), 9) + 1
+        t = (hi - lo) / nt
+        if t > 0.7:
+            d = math.ceil(t)
+        elif hi - lo < 1:
+            u = 1.5 * (hi - lo) / t
+            tl = abs(10 ** hi - 10 ** lo) / u
+            base = 10 ** math.floor(math.log10(tl))
+            dl = base * _round_up(tl / base)
+            return math.floor(10 ** hi / dl) - math.ceil(10 ** lo / dl) + 1
+        else:
+            digits = range(1, 10) if t <= 0.3 else (1, 2, 5)
+            return sum(lo <= e + math.log10(m) <= hi
+                       for e in range(math.floor(lo) - 1, math.ceil(hi) + 1) for m in digits)
+    return math.floor(hi / d) - math.ceil(lo / d) + 1
+
+
+def labels_for(values: np.ndarray, axis: dict) -> int:
+    v = values[np.isfinite(values) & (values > 0)]
+    lo, hi = math.log10(v.min()), math.log10(v.max())
+    pad = (hi - lo) / 18  # plotly's autorange keeps the data in the middle 90% of the axis
+    return plotly_log_labels(lo - pad, hi + pad, axis)
+
+
+def test_the_plotly_tick_model_matches_what_plotly_js_drew():
+    """Label counts plotly.js 3 drew in headless Chromium for these ranges (500 x 300 px plot)."""
+    seen = [((-0.0278, 0.5278), {"nticks": 8}, 5), ((-0.0528, 1.0028), {"nticks": 8}, 11),
+            ((-3.0722, -1.6278), {"nticks": 8}, 12), ((-0.0744, 1.4144), {"nticks": 8}, 12),
+            ((-0.1667, 3.1667), {"nticks": 8}, 10), ((-0.2778, 5.2778), {"nticks": 8}, 16),
+            ((-0.0528, 1.0028), {"dtick": 1}, 2), ((-16.942, 1.902), {"dtick": 3}, 6),
+            ((-10.667, 2.667), {"nticks": 8}, 7), ((-0.2778, 5.2778), {"dtick": 1}, 6)]
+    for (lo, hi), axis, want in seen:
+        assert plotly_log_labels(lo, hi, axis) == want, (lo, hi, axis)
+
+
+@pytest.mark.parametrize("decades", [0.05, 0.3, 0.5, 0.79, 0.8, 0.9, 0.95, 1.0, 1.2, 1.34, 1.49, 1.5,
+                                     2.0, 3.0, 5.0, 7.0, 10.0, 16.96, 20.7, 30.0])
+@pytest.mark.parametrize("offset", [-7.3, -0.5, 0.0, 0.9, 2.25])
+def test_log_ticks_give_two_to_eight_labels(decades, offset):
+    values = np.logspace(offset, offset + decades, 50)
+    axis = figures.log_ticks(values)
+    assert 2 <= labels_for(values, axis) <= 8, (decades, offset, axis)
+
+
+def loss_views(name: str) -> dict[str, Scenario]:
+    s = surfaces.get(name)
+    views = {
+        "opening": ZIGZAG.with_(surface=name, start=s.start,
+                                runs=tuple(Run.of(r.name, lr=tuning.default_lr(name, r.name))
+                                           for r in ZIGZAG.runs)),
+        "every optimizer, 200 steps": Scenario(name, tuple(
+            Run.of(o, lr=tuning.default_lr(name, o)) for o in optimizers.names()), s.start, 200),
+        "largest": biggest(name),
+    }
+    opening = getattr(presets, "opening", None)
+    if opening is not None:
+        views["lesson view"] = opening(name)
+    views.update({p.key: p.scenario for p in presets.PRESETS if p.scenario.surface == name})
+    return views
+
+
+@pytest.mark.parametrize("name", [n for n in surfaces.names() if surfaces.get(n).minima])
+def test_every_loss_chart_has_readable_log_ticks(name):
+    for label, sc in loss_views(name).items():
+        s, grid, paths = parts(sc, 30)
+        d = figures.loss_figure(s, grid, paths).to_dict()
+        axis = d["layout"]["yaxis"]
+        assert axis["type"] == "log"
+        ys = np.concatenate([arr(t["y"]).astype(float) for t in d["data"]])
+        n = labels_for(ys, axis)
+        assert 2 <= n <= 8, f"{name}, {label}: {n} labels with {dict(axis)}"
 
 
 def test_loss_axis_is_log_gap_with_minimum_linear_without():
-    s, grid, paths = parts(ZIGZAG)
+    s, grid, paths = parts(ZIGZAG, 40)
     d = figures.loss_figure(s, grid, paths).to_dict()
     assert d["layout"]["yaxis"]["type"] == "log"
     for t, p in zip(d["data"], paths):
@@ -234,7 +509,7 @@ def test_loss_axis_is_log_gap_with_minimum_linear_without():
         np.testing.assert_allclose(y, np.maximum(s.value(p.points) - 0.0, 1e-16), rtol=1e-6)
         assert (y > 0).all()
         assert arr(t["x"]).tolist() == list(range(ZIGZAG.steps + 1))
-    s, grid, paths = parts(SADDLE)
+    s, grid, paths = parts(SADDLE, 40)
     d = figures.loss_figure(s, grid, paths).to_dict()
     assert d["layout"]["yaxis"]["type"] == "linear"
     for t, p in zip(d["data"], paths):  # raw f, negative values and all; stops at divergence
@@ -242,98 +517,138 @@ def test_loss_axis_is_log_gap_with_minimum_linear_without():
 
 
 def test_loss_of_diverged_path_stops_before_divergence():
-    s, grid, paths = parts(DIVERGE)
+    s, grid, paths = parts(DIVERGE, 40)
     d = figures.loss_figure(s, grid, paths).to_dict()
     sgd = next(i for i, p in enumerate(paths) if p.name == "sgd")
     assert len(arr(d["data"][sgd]["y"])) == paths[sgd].diverged_at
     assert np.isfinite(arr(d["data"][sgd]["y"])).all()
 
 
-def test_click_grid_is_invisible_but_clickable():
-    s, grid, paths = parts(ZIGZAG)
-    d = figures.contour_figure(s, grid, paths, ZIGZAG.start).to_dict()
-    clicks = [t for t in d["data"] if t.get("name") == "click to start here"]
-    assert len(clicks) == 1
-    c = clicks[0]
-    assert c["type"] == "scatter" and c["mode"] == "markers"
-    assert c["hoverinfo"] == "none"  # "skip" would make the points unclickable
-    assert c["marker"]["opacity"] == 0
-    assert c["selected"]["marker"]["opacity"] == 0 and c["unselected"]["marker"]["opacity"] == 0
-    x, y = arr(c["x"]), arr(c["y"])
-    assert len(x) == len(y) >= 400
-    assert (x.min(), x.max()) == s.x_range and (y.min(), y.max()) == s.y_range
-    assert d["layout"]["clickmode"] == "event+select"
-    d = figures.contour_figure(s, grid, paths, ZIGZAG.start, clickable=False).to_dict()
-    assert not [t for t in d["data"] if t.get("name") == "click to start here"]
+# --- the backdrop: the surface, the right way up --------------------------------------------
+
+def _unfilter(raw: np.ndarray, h: int, stride: int, bpp: int) -> np.ndarray:
+    """PNG scanline filters undone (none, Sub, Up, Average, Paeth)."""
+    rows = raw.reshape(h, 1 + stride)
+    out = np.zeros((h, stride), np.uint8)
+    prev = np.zeros(stride, np.int64)
+    for r in range(h):
+        kind, line = rows[r, 0], rows[r, 1:].astype(np.int64)
+        if kind == 0:
+            cur = line
+        elif kind == 1:  # Sub: a running sum along each channel
+            cur = np.concatenate([np.cumsum(line.reshape(-1, bpp), axis=0).ravel()]) % 256
+        elif kind == 2:
+            cur = (line + prev) % 256
+        else:
+            cur = np.zeros(stride, np.int64)
+            for i in range(stride):
+                a = cur[i - bpp] if i >= bpp else 0
+                b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+                if kind == 3:
+                    pred = (a + b) // 2
+                else:
+                    pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                    pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                cur[i] = (line[i] + pred) % 256
+        out[r] = cur
+        prev = cur
+    return out
+
+
+def decode_png(uri: str) -> np.ndarray:
+    """An 8-bit RGB or palette PNG data URI as RGB (rows, cols, 3), row 0 at the top."""
+    assert uri.startswith("data:image/png;base64,")
+    png = base64.b64decode(uri.split(",", 1)[1])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, header, palette = 8, b"", None, None
+    while pos < len(png):
+        n, tag = struct.unpack(">I4s", png[pos:pos + 8])
+        data = png[pos + 8:pos + 8 + n]
+        assert zlib.crc32(tag + data) & 0xFFFFFFFF == struct.unpack(">I", png[pos + 8 + n:pos + 12 + n])[0]
+        if tag == b"IHDR":
+            header = struct.unpack(">IIBBBBB", data)
+        elif tag == b"PLTE":
+            palette = np.frombuffer(data, np.uint8).reshape(-1, 3)
+        elif tag == b"IDAT":
+            idat += data
+        pos += 12 + n
+    w, h, depth, colour, _, _, interlace = header
+    assert depth == 8 and colour in (2, 3) and interlace == 0
+    bpp = 3 if colour == 2 else 1
+    pixels = _unfilter(np.frombuffer(zlib.decompress(idat), np.uint8), h, bpp * w, bpp)
+    return pixels.reshape(h, w, 3) if colour == 2 else palette[pixels.reshape(h, w)]
+
+
+def backdrop_as_drawn(name: str, n: int = 40):
+    """The backdrop's brightness per pixel and the (x, y) each pixel lands on, placed as
+    plotly.js places the contour figure's layout image."""
+    s = surfaces.get(name)
+    grid = figures.surface_grid(s, n)
+    (img,) = figures.contour_figure(s, grid, [], s.start, clickable=False).to_dict()["layout"]["images"]
+    bright = decode_png(img["source"]).astype(float).sum(axis=-1)
+    h, w = bright.shape
+    assert img["sizing"] == "stretch" and img["xanchor"] == "left"
+    left = img["x"]
+    top = img["y"] if img["yanchor"] == "top" else img["y"] + img["sizey"]
+    xs = left + (np.arange(w) + 0.5) / w * img["sizex"]
+    ys = top - (np.arange(h) + 0.5) / h * img["sizey"]
+    return s, bright, xs, ys
+
+
+def rank_corr(a: np.ndarray, b: np.ndarray) -> float:
+    ra = np.argsort(np.argsort(a.ravel())).astype(float)
+    rb = np.argsort(np.argsort(b.ravel())).astype(float)
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+@pytest.mark.parametrize("name", surfaces.names())
+def test_the_backdrop_is_darker_where_the_surface_is_lower(name):
+    s, bright, xs, ys = backdrop_as_drawn(name)
+    f = s.value(np.stack(np.meshgrid(xs, ys), axis=-1))
+    good = rank_corr(bright, f)
+    assert good > 0.8
+    # where the surface is not symmetric, the picture upside down or mirrored must not fit
+    for how, flip in (("upside down", lambda a: a[::-1]), ("mirrored", lambda a: a[:, ::-1])):
+        if rank_corr(f, flip(f)) < 0.5:
+            assert rank_corr(flip(bright), f) < good - 0.3, how
+
+
+def test_the_darkest_band_sits_in_rosenbrocks_valley_at_its_minimum():
+    """(1, 1) is on the darkest band, (-1, 1) is not, and each column is darkest at y = x^2: the
+    valley bends up. Upside down it would bend down (y = 2 - x^2), mirrored the minimum would
+    sit at (-1, 1)."""
+    s, bright, xs, ys = backdrop_as_drawn("rosenbrock", 60)
+
+    def at(x, y):
+        return bright[np.abs(ys - y).argmin(), np.abs(xs - x).argmin()]
+
+    darkest = bright.min()
+    assert at(1.0, 1.0) == darkest
+    assert at(-1.0, 1.0) > darkest
+    assert at(0.0, 0.0) < at(0.0, 2.0)  # the valley floor at x = 0 is y = 0, not y = 2
+    for x in (-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5):
+        col = bright[:, np.abs(xs - x).argmin()]
+        y_dark = ys[np.flatnonzero(col == col.min())].mean()
+        assert abs(y_dark - x * x) < 0.1, (x, y_dark)
 
 
 def test_contour_window_and_aspect():
     s, grid, paths = parts(ZIGZAG)
     d = figures.contour_figure(s, grid, paths, ZIGZAG.start).to_dict()
     lay = d["layout"]
-    assert lay["xaxis"]["range"] == list(s.x_range) and lay["yaxis"]["range"] == list(s.y_range)
+    assert lay["xaxis"]["range"] == tuple(s.x_range) and lay["yaxis"]["range"] == tuple(s.y_range)
     assert lay["yaxis"]["scaleanchor"] == "x" and lay["yaxis"]["scaleratio"] == 1
-    # the filled contour is a PNG backdrop spanning exactly the window (a layout
-    # image, because plotly.js drops contour traces while animating)
     (img,) = lay["images"]
     assert img["source"].startswith("data:image/png;base64,") and img["layer"] == "below"
     assert (img["x"], img["y"], img["sizex"], img["sizey"]) == (
         s.x_range[0], s.y_range[1], s.x_range[1] - s.x_range[0], s.y_range[1] - s.y_range[0])
-    png = base64.b64decode(img["source"].split(",", 1)[1])
-    w, h = struct.unpack(">II", png[16:24])
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and abs(w / h - 2.0) < 0.02  # the bowl's 2:1 window
+    h, w, _ = decode_png(img["source"]).shape
+    assert abs(w / h - 2.0) < 0.02  # the bowl's 2:1 window
     assert not [t for t in d["data"] if t.get("type") in ("contour", "heatmap")]
-    # start and minimum are marked where they are
     start = next(t for t in d["data"] if t.get("name") == "start")
-    assert (start["x"], start["y"]) == ([ZIGZAG.start[0]], [ZIGZAG.start[1]])
+    assert (tuple(start["x"]), tuple(start["y"])) == ((ZIGZAG.start[0],), (ZIGZAG.start[1],))
     star = next(t for t in d["data"] if t.get("name") == "global minimum")
     assert list(zip(star["x"], star["y"])) == list(s.minima)
-
-
-def test_same_optimizer_has_the_same_colour_everywhere():
-    s, grid, paths = parts(TEXTBOOK)
-    c = figures.contour_figure(s, grid, paths, TEXTBOOK.start).to_dict()
-    p3 = figures.surface3d_figure(s, grid, paths, TEXTBOOK.start).to_dict()
-    for p in paths:
-        colours = {t["line"]["color"] for t in c["data"] + p3["data"]
-                   if t.get("name") == p.label and "line" in t}
-        assert colours == {figures.color(p.name)}
-    assert len({figures.color(n) for n in optimizers.names()}) == len(optimizers.names())
-
-
-def test_default_playground_figure_is_small():
-    s, grid, paths = parts(presets.ZIGZAG)
-    fig = figures.contour_figure(s, grid, paths, presets.ZIGZAG.start)
-    size = len(pio.to_json(fig.to_dict(), validate=False))
-    assert size <= 400_000, f"default playground figure is {size} bytes"
-    # and the arrays really travel as typed arrays, not as lists of numbers
-    ghost = next(t for t in fig.to_dict()["data"] if t.get("opacity") == 0.35)
-    assert isinstance(ghost["x"], dict) and "bdata" in ghost["x"]
-
-
-def test_plain_figure_to_dict_keeps_frames_and_data():
-    s, grid, paths = parts(ZIGZAG)
-    fig = figures.contour_figure(s, grid, paths, ZIGZAG.start)
-    assert isinstance(fig, go.Figure)
-    d = fig.to_dict()
-    assert set(d) == {"data", "layout", "frames"}
-    assert len(fig.data) == len(d["data"]) and fig.data[0].type == "scatter"
-
-
-def test_standalone_html_has_plotly_js_and_an_explicit_template():
-    import streamlit  # noqa: F401  (makes "streamlit" Plotly's default template)
-
-    assert pio.templates.default == "streamlit"
-    s, grid, paths = parts(ZIGZAG, 60)
-    fig = figures.contour_figure(s, grid, paths, ZIGZAG.start)
-    html = figures.standalone_html(fig)
-    assert html.lstrip().lower().startswith("<html") or "<!doctype html" in html.lower()[:200]
-    assert "plotly.js v" in html or "Plotly.newPlot" in html
-    assert len(html) > 1_000_000  # plotly.js inlined, not fetched from a CDN
-    assert '"template":{' in html
-    assert '"colorway":["#636efa"' in html  # plotly_white's own palette
-    assert "#000011" not in html  # none of the streamlit template's placeholder colours
-    assert '"frames":' in html or "addFrames" in html  # animation survives the export
 
 
 def test_surface_grid_shape_and_log_shading():
@@ -352,10 +667,122 @@ def test_surface_grid_shape_and_log_shading():
             assert (np.diff(g.shade.ravel()[order]) >= -1e-4).all()
 
 
-def test_figures_accept_a_view_with_every_optimizer():
-    view = View("himmelblau", tuple(Run.of(n, lr=1e-2) for n in optimizers.names()), (-0.3, -0.9), 40)
-    s, grid, paths = parts(view, 60)
-    d = validated(figures.contour_figure(s, grid, paths, view.start))
-    assert len(d["frames"][0]["traces"]) == 2 * len(optimizers.names())
-    validated(figures.loss_figure(s, grid, paths))
-    validated(figures.surface3d_figure(s, grid, paths, view.start))
+# --- content ----------------------------------------------------------------------
+
+def exit_marks(d: dict, p) -> list[dict]:
+    return [t for t in d["data"] if t.get("legendgroup") == p.key and t.get("marker", {}).get("symbol") == "x"]
+
+
+def notes_in(d: dict) -> str:
+    return "\n".join(a["text"] for a in d["layout"].get("annotations", ()))
+
+
+def test_divergence_is_marked_and_said_on_the_plot():
+    """Divergence notes are shown: an x where the path left, and its words in the plot's note."""
+    s, grid, paths = parts(DIVERGE, 40)
+    sgd = next(p for p in paths if p.name == "sgd")
+    assert sgd.diverged_at > 0 and all(p.diverged_at < 0 for p in paths if p is not sgd)
+    d = figures.contour_figure(s, grid, paths, DIVERGE.start).to_dict()
+    (mark,) = exit_marks(d, sgd)
+    assert all(not exit_marks(d, p) for p in paths if p is not sgd)
+    assert mark["marker"]["color"] == sgd.color
+    mx, my = mark["x"][0], mark["y"][0]  # drawn on the plot, on the side it left by
+    assert s.x_range[0] <= mx <= s.x_range[1] and s.y_range[0] <= my <= s.y_range[1]
+    assert np.sign(mx) == np.sign(sgd.points[sgd.diverged_at - 1][0])
+    said = f"diverged at step {sgd.diverged_at}"
+    assert said in notes_in(d) and sgd.label in notes_in(d)
+    note = figures.divergence_note(s, sgd)
+    assert note.startswith(sgd.label) and said in note and "smaller learning rate" in note
+    # the panel of the diverged path carries its mark and its words too, and only that panel
+    pd = figures.panels_figure(s, grid, paths, DIVERGE.start).to_dict()
+    assert len(exit_marks(pd, sgd)) == 1 and notes_in(pd).count(said) == 1
+    # nothing to say when nothing left
+    calm = [p for p in paths if p is not sgd]
+    assert "diverged" not in notes_in(figures.contour_figure(s, grid, calm, DIVERGE.start).to_dict())
+
+
+def test_every_path_that_left_is_named_once_in_one_note():
+    s, grid, paths = parts(SADDLE, 40)
+    gone = [p for p in paths if figures.stop_step(s, p) > 0]
+    assert len(gone) >= 2
+    d = figures.contour_figure(s, grid, paths, SADDLE.start).to_dict()
+    text = notes_in(d)
+    for p in gone:
+        assert text.count(f"<b>{p.label}</b> left the plot at step {figures.stop_step(s, p)}") == 1
+        assert len(exit_marks(d, p)) == 1
+
+
+def test_runaway_on_a_surface_without_minimum_is_worded_as_leaving():
+    s, grid, paths = parts(SADDLE, 40)
+    gone = [p for p in paths if figures.stop_step(s, p) > 0]
+    assert gone
+    note = figures.divergence_note(s, gone[0])
+    assert "left the plot" in note and "no minimum" in note and "diverged" not in note
+
+
+def test_click_grid_is_invisible_but_clickable():
+    s, grid, paths = parts(ZIGZAG, 40)
+    d = figures.contour_figure(s, grid, paths, ZIGZAG.start).to_dict()
+    (c,) = [t for t in d["data"] if t.get("name") == "click to start here"]
+    assert c["type"] == "scatter" and c["mode"] == "markers"
+    assert c["hoverinfo"] == "none"  # "skip" would make the points unclickable
+    assert c["marker"]["opacity"] == 0
+    assert c["selected"]["marker"]["opacity"] == 0 and c["unselected"]["marker"]["opacity"] == 0
+    x, y = arr(c["x"]), arr(c["y"])
+    assert len(x) == len(y) >= 400
+    assert (x.min(), x.max()) == s.x_range and (y.min(), y.max()) == s.y_range
+    assert d["layout"]["clickmode"] == "event+select"
+    d = figures.contour_figure(s, grid, paths, ZIGZAG.start, clickable=False).to_dict()
+    assert not [t for t in d["data"] if t.get("name") == "click to start here"]
+
+
+def test_each_optimizer_keeps_its_colour_and_a_second_run_changes_its_line():
+    s, grid, paths = parts(TWINS, 40)
+    assert [p.copy for p in paths] == [0, 1, 2] and len({p.key for p in paths}) == 3
+    assert [p.dash for p in paths] == ["solid", "dash", "dot"]
+    c = figures.contour_figure(s, grid, paths, TWINS.start).to_dict()
+    loss = figures.loss_figure(s, grid, paths).to_dict()
+    p3 = figures.surface3d_figure(s, grid, paths, TWINS.start).to_dict()
+    for p in paths:
+        lines = [t["line"] for t in c["data"] + loss["data"] + p3["data"]
+                 if t.get("name") == p.label and "line" in t]
+        assert lines and {ln["color"] for ln in lines} == {figures.color("sgd")}
+        assert {ln["dash"] for ln in lines} == {p.dash}
+    assert len({figures.color(n) for n in optimizers.names()}) == len(optimizers.names())
+    assert len({p.label for p in paths}) == 3  # the legend tells them apart
+
+
+def test_run_labels_and_numbers():
+    assert figures.run_label(Run.of("sgd", lr=0.95)) == "SGD (η=0.95)"
+    assert figures.run_label(Run.of("adam", lr=3e-4, betas=(0.8, 0.999))) == "Adam (η=3e-4, β=(0.8, 0.999))"
+    assert figures.run_label(Run.of("rmsprop", lr=0.01, centered=True)).startswith("RMSProp (η=0.01, ")
+    assert figures.run_label(Run("sgd")) == f"SGD (η={figures.fmt(optimizers.spec('sgd').defaults['lr'])})"
+    for x, want in [(0, "0"), (0.95, "0.95"), (1.5, "1.5"), (3e-4, "3e-4"), (0.999, "0.999"),
+                    (1e-12, "1e-12"), (12345.0, "1.2345e4"), (-0.5, "-0.5")]:
+        assert figures.fmt(x) == want
+    runs = (Run.of("sgd", lr=0.1), Run.of("adam", lr=0.3), Run.of("sgd", lr=0.5))
+    assert [figures.copy_index(runs, i) for i in range(3)] == [0, 0, 1]
+
+
+# --- the HTML export (issue 7) ----------------------------------------------------------------
+
+def test_standalone_html_names_what_it_shows_and_waits_for_play():
+    import streamlit  # noqa: F401  (makes "streamlit" Plotly's default template)
+
+    s, grid, paths = parts(TEXTBOOK, 40)
+    fig = figures.contour_figure(s, grid, paths, TEXTBOOK.start)
+    title = tables.describe(s, TEXTBOOK)
+    page = figures.standalone_html(fig, title=title)
+    head = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert head, "no <title>"
+    import html as html_lib
+    shown = html_lib.unescape(head.group(1))
+    assert s.label in shown and all(figures.run_label(r) in shown for r in TEXTBOOK.runs), shown
+    # the animation waits for Play: no Plotly.animate after the figure is drawn
+    tail = page[page.rindex("Plotly.newPlot("):]
+    assert "Plotly.addFrames" in tail and "Plotly.animate(" not in tail
+    assert len(page) > 1_000_000  # plotly.js inlined, not fetched from a CDN
+    assert '"template":{' in page and '"colorway":["#636efa"' in page  # plotly_white, explicit
+    # the title is text, not markup
+    evil = figures.standalone_html(fig, title="<script>alert(1)</script>")
+    assert "<script>alert(1)</script>" not in evil
