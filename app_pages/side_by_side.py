@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import cache, chrome
 from viz.state import surface_of
-from viz import presets
+from viz import figures, presets
 
 P = "sbs"
 
@@ -13,7 +13,7 @@ ps, sc = chrome.page(P, presets.TEXTBOOK, title="Side by side", min_runs=2, max_
                                                                 "Play moves them all together."))
 s = surface_of(sc.surface)
 paths = cache.paths(sc)
-fig = cache.panels(sc.link, 235 if ps.present else 360, 2)
+fig = cache.panels(sc.link, figures.panel_row_height(s, ps.present), 2)
 st.plotly_chart(fig, key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
 chrome.summary(sc.link, s, paths)
 if not ps.present:

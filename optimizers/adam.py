@@ -86,8 +86,9 @@ ADAM = Spec(
          "are corrected for starting at zero. Steps are about η long whatever the slope, "
          "so it glides down narrow valleys where SGD zigzags.",
     torch="torch.optim.Adam(params, lr, betas, eps, weight_decay)",
-    textbook=r"\eta_t = \eta\, \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}, \quad m \leftarrow m + (1-\beta_1)(g - m), \quad "
-             r"v \leftarrow v + (1-\beta_2)(g^2 - v), \quad W \leftarrow W - \eta_t\, \frac{m}{\sqrt{v} + \varepsilon}",
+    textbook=r"\begin{aligned}&\eta_t = \eta\, \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\\"
+             r" &m \leftarrow m + (1-\beta_1)(g - m)\\ &v \leftarrow v + (1-\beta_2)(g^2 - v)\\"
+             r" &W \leftarrow W - \eta_t\, \frac{m}{\sqrt{v} + \varepsilon}\end{aligned}",
     textbook_note="The same averages, with both bias corrections folded into η_t. The one difference "
                   "is where ε sits: the notes add it to √v, torch to √v̂ = √v / √(1−β₂ᵗ).",
 )

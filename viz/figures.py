@@ -520,7 +520,7 @@ def _axes(surface, height: int) -> dict:
 
 def _base_layout(height: int) -> dict:
     return dict(font=FONT, paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height,
-                margin=dict(l=60, r=34, t=50, b=100), hovermode="closest",
+                margin=dict(l=60, r=34, t=80, b=100, autoexpand=False), hovermode="closest",
                 clickmode="event+select", dragmode="zoom", modebar=dict(orientation="v"),
                 legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom",
                             font=dict(size=15), bgcolor="rgba(255,255,255,0.8)"),
@@ -650,6 +650,13 @@ def _fast(data: list[dict], layout: dict, frames: list[dict] | None = None) -> P
 PRESENT_HEIGHT = 560
 
 
+def panel_row_height(surface, present: bool = False) -> int:
+    """A row of side-by-side panels as tall as its window needs at ~420 px per panel (a flat
+    window gets a flat row, not dead space), and short enough for a projector."""
+    ratio = np.ptp(surface.y_range) / np.ptp(surface.x_range)
+    return int(min(max(420 * ratio + 60, 200), 235 if present else 380))
+
+
 def contour_height(surface, width: int = 640, extra: int = 190) -> int:
     """A height that fits the window at equal aspect in a plot area ``width`` px wide,
     plus legend and controls."""
@@ -765,7 +772,7 @@ def panels_figure(surface, grid: Grid, paths: list[Path], start, *, cols: int = 
 def _panels_figure(surface, grid, paths, start, cols, height_per_row, budget) -> PlainFigure:
     n = len(paths)
     rows = -(-n // cols)
-    gap_x, gap_y = 0.06, 0.12
+    gap_x, gap_y = 0.08, 0.12
     w, h = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
     steps = max((p.points.shape[0] - 1 for p in paths), default=0)
     plan = plan_reveal(steps, n, budget)
@@ -785,11 +792,15 @@ def _panels_figure(surface, grid, paths, start, cols, height_per_row, budget) ->
         axis = dict(showgrid=False, zeroline=False, linecolor="#9aa5b1", mirror=True, ticks="outside")
         layout[f"xaxis{ax}"] = dict(axis, domain=[x0, x0 + w], range=list(surface.x_range),
                                     anchor=ya, constrain="domain", matches=None if i == 0 else "x")
+        # Axes match across panels: y labels on the first column only, so they
+        # never collide with the neighbouring panel's x labels.
         layout[f"yaxis{ax}"] = dict(axis, domain=[y0, y1], range=list(surface.y_range),
+                                    showticklabels=c == 0,
                                     anchor=xa, scaleanchor=xa, scaleratio=1, constrain="domain",
                                     matches=None if i == 0 else "y")
-        layout["annotations"].append(dict(text=f"<b>{p.label}</b>", x=x0, y=y1, xref="paper",
-                                          yref="paper", xanchor="left", yanchor="bottom",
+        # The title sits on the panel's plot (its domain shrinks to the window's aspect).
+        layout["annotations"].append(dict(text=f"<b>{p.label}</b>", x=0, y=1, xref=f"{xa} domain",
+                                          yref=f"{ya} domain", xanchor="left", yanchor="bottom",
                                           showarrow=False, font=dict(size=17, color=p.color)))
         layout["images"].append(backdrop(surface, grid, xa, ya))
         trail = _trail_traces(p, plan, markers, xa, ya, legend=False)
