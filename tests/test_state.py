@@ -62,6 +62,12 @@ NON_DEFAULT = [
              (-2.0, 2.0), 1, noise=10.0, seed=1),
     Scenario("himmelblau", (Run.of("amsgrad", lr=1e-12, betas=(0.0, 0.9999), eps=1e-10),),
              (-1e-7, 4.999999), 37),
+    Scenario("rastrigin", (Run.of("sgd", lr=0.002),), (3.2, 2.4), 150, noise=0.5, seed=3, cloud=12),
+    # a student's own formula, its window in the link
+    Scenario(state.formula_key("(1 - x)^2 + 100*(y - x^2)^2", (-2.0, 2.0), (-1.0, 3.0)),
+             (Run.of("adam", lr=0.05),), (-1.5, 2.5), 200),
+    Scenario(state.formula_key("abs(x) + y^2", (-3.0, 3.5), (-1e-3, 2.0)),
+             (Run.of("sgd", lr=0.5),), (0.25, 1.75), 20),
     # the same optimizer twice, with different settings: SGD at 0.1 against SGD at 0.5
     Scenario("bowl", (Run.of("sgd", lr=0.1), Run.of("sgd", lr=0.5), Run("sgd")), (-0.0, 5.0), 2),
 ]
@@ -103,8 +109,8 @@ def test_presentation_mode_is_not_part_of_the_scenario():
 
 
 def test_scenario_is_hashable_and_its_link_is_its_identity():
-    same = Scenario("bowl", (Run.of("sgd", lr=0.95), Run.of("adam", lr=0.3, betas=(0.9, 0.999))),
-                    (-7.0, 2.0), 30)
+    same = Scenario(DEFAULT.surface, tuple(Run.of(r.name, **r.kwargs) for r in DEFAULT.runs),
+                    tuple(DEFAULT.start), DEFAULT.steps)
     assert same == DEFAULT and hash(same) == hash(DEFAULT) and same.link == DEFAULT.link
     assert len({s.link for s in NON_DEFAULT}) == len(NON_DEFAULT)
 
@@ -123,8 +129,10 @@ def test_run_text_and_defaults():
 
 def test_docstring_example_decodes_and_drops_torch_defaults():
     query = "surface=bowl&opt=sgd,lr=0.95&opt=adam,lr=0.3,betas=0.9/0.999&x0=-7&y0=2&steps=30"
+    assert query in state.__doc__
     got = state.decode(parse_qs(query), OTHER)
-    assert got == (presets.ZIGZAG, False, [])
+    want = Scenario("bowl", (Run.of("sgd", lr=0.95), Run.of("adam", lr=0.3)), (-7.0, 2.0), 30)
+    assert got == (want, False, [])
     assert got.scenario.runs[1].hyper == (("lr", 0.3),)  # betas at torch's default are not kept
 
 
@@ -187,7 +195,7 @@ def test_unknown_top_level_parameters_are_named():
     sc, _, problems = decoded(foo="1", Steps="5", surface="bowl")
     assert sc == DEFAULT
     p = one_problem(problems, "'foo'", "'Steps'", "ignored")
-    assert "accepted: surface, opt, x0, y0, steps, noise, seed, present" in p
+    assert f"accepted: {', '.join(state.KEYS)}" in p
     many = {f"k{i}": "1" for i in range(12)}
     p = one_problem(decoded(**many).problems, "'k0'", "'k4'")
     assert "and 7 more" in p and "'k5'" not in p  # a bounded message, with the rest counted
@@ -355,6 +363,52 @@ def test_many_problems_at_once_each_cost_only_themselves():
                               steps="-5", x0="nan", y0="1.5", seed="-3")
     assert len(problems) == 6
     assert sc == Scenario("bowl", (Run("sgd"), Run.of("adam", lr=0.25)), (-7.0, 1.5), 30)
+
+
+# --- a student's formula, a noise cloud -------------------------------------------------
+
+def test_a_formula_link_reads_back_with_its_window_and_start():
+    sc, _, problems = decoded(surface="formula", f="x^2 + 3*y^2", xr="-2/2", yr="-1/3")
+    assert problems == []
+    assert sc.surface == state.formula_key("x^2 + 3*y^2", (-2.0, 2.0), (-1.0, 3.0))
+    s = state.surface_of(sc.surface)
+    assert (s.x_range, s.y_range) == ((-2.0, 2.0), (-1.0, 3.0)) and sc.start == s.start
+    assert sc.runs == DEFAULT.runs
+    params = state.encode(sc)
+    assert (params["surface"], params["f"], params["xr"], params["yr"]) == ("formula", "x^2 + 3*y^2", "-2/2", "-1/3")
+    assert state.decode(through_url(params), OTHER) == (sc, False, [])
+
+
+@pytest.mark.parametrize("params, needles", [
+    ({"surface": "formula"}, ["no formula"]),
+    ({"surface": "formula", "f": "x^", "xr": "-1/1", "yr": "-1/1"}, ["formula", "x^"]),
+    ({"surface": "formula", "f": "import os", "xr": "-1/1", "yr": "-1/1"}, ["formula"]),
+    ({"surface": "formula", "f": "x^2", "xr": "1/-1", "yr": "-1/1"}, ["formula", "x range"]),
+    ({"surface": "formula", "f": "x^2", "xr": "-1", "yr": "-1/1"}, ["xr='-1'"]),
+    ({"surface": "formula", "f": "x^2", "xr": "-1/1", "yr": "-1e9/1"}, ["too large"]),
+    ({"surface": "formula", "f": "x" * 300, "xr": "-1/1", "yr": "-1/1"}, ["formula"]),
+])
+def test_a_bad_formula_link_keeps_the_page_surface_and_says_why(params, needles):
+    sc, _, problems = decoded(**params)
+    assert sc.surface == DEFAULT.surface
+    assert problems and any(all(n in p for n in needles) for p in problems), problems
+
+
+def test_formula_parameters_without_surface_formula_are_named():
+    sc, _, problems = decoded(surface="rosenbrock", f="x^2", xr="-1/1")
+    assert sc.surface == "rosenbrock"
+    one_problem(problems, "f, xr", "surface=formula")
+    assert decoded(f="x^2").problems  # no surface at all: still said
+
+
+def test_noise_cloud_round_trips_and_its_limit_is_named():
+    sc = DEFAULT.with_(noise=0.3, cloud=state.MAX_CLOUD)
+    assert state.encode(sc)["cloud"] == str(state.MAX_CLOUD)
+    assert state.decode(through_url(state.encode(sc)), OTHER) == (sc, False, [])
+    for raw in ("-1", str(state.MAX_CLOUD + 1), "2.5", "lots"):
+        got, _, problems = decoded(cloud=raw)
+        one_problem(problems, f"cloud={raw!r}", f"0 to {state.MAX_CLOUD}")
+        assert got.cloud == DEFAULT.cloud
 
 
 # --- one notice --------------------------------------------------------------------

@@ -329,6 +329,9 @@ def decode(params: Mapping[str, Any], default: Scenario, *, max_runs: int = MAX_
             problems.append(f"unknown surface {shown(name)}; showing "
                             f"{surface_of(default.surface).label} (valid: {', '.join(surfaces.names())}, "
                             f"or formula with f=...)")
+    stray = [k for k in ("f", "xr", "yr") if k in params] if name != FORMULA else []
+    if stray:
+        problems.append(f"{', '.join(stray)} ignored: a formula is read only with surface=formula")
     s = surface_of(scenario.surface)
 
     texts = _values(params, "opt")
