@@ -26,9 +26,10 @@ ps, sc = chrome.page(P, presets.MAP, title="Convergence map", max_runs=maps.MAX_
                             "optimizer, and each cell is coloured by where the path from it ends. Hover a cell "
                             "for its start, end and steps; click it to open that start in the Playground."))
 s = surface_of(sc.surface)
-if sc.steps > cache.MAP_STEPS:
-    st.caption(f"Maps run at most {cache.MAP_STEPS} steps from each start (the steps control asks for "
-               f"{sc.steps}).")
+steps = cache.map_steps(sc.link)
+if steps < sc.steps:
+    st.caption(f"Each start runs {steps} steps (the steps control asks for {sc.steps}): a map runs "
+               f"10,000 starts at once, and one rerun may not ask the shared server for more.")
 color_by = st.segmented_control("Colour by", list(COLOR_BY), format_func=COLOR_BY.__getitem__,
                                 key=ps.key("color"), default="basin" if len(maps.local_minima(s)) > 1 else "loss")
 fig = cache.map_figure(sc.link, color_by or "loss", 460 if ps.present else 520)

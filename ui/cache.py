@@ -200,15 +200,21 @@ MAP_STEPS = 300  # a map runs 10,000 starts: at most this many steps each
 
 
 @lru_cache(maxsize=64)
-def _one_sweep(surface: str, run_text: str, x0: float, y0: float, steps: int):
+def _one_sweep(surface: str, run_text: str, x0: float, y0: float, steps: int, lo: float, hi: float):
     run = run_from_text(run_text)
-    return sweep.sweep(surface_of(surface), run, (x0, y0), steps, sweep.lr_grid(run.name))
+    lrs = np.geomspace(lo, hi, sweep.DEFAULT_POINTS)
+    return sweep.sweep(surface_of(surface), run, (x0, y0), steps, lrs)
 
 
 def sweeps(link: str) -> list:
-    """(Run, SweepResult) per optimizer of the scenario: each is one broadcast batch of 200 rates."""
+    """(Run, SweepResult) per optimizer of the scenario: each one broadcast batch of 200 rates.
+
+    Every optimizer of a sweep uses the same grid (spanning all their sliders'
+    ranges), so one position on the scrubber is one learning rate for all."""
     sc = _scenario(link)
-    return [(r, _one_sweep(sc.surface, r.text, float(sc.start[0]), float(sc.start[1]), sc.steps))
+    grids = [sweep.lr_grid(r.name) for r in sc.runs]
+    lo, hi = float(min(g[0] for g in grids)), float(max(g[-1] for g in grids))
+    return [(r, _one_sweep(sc.surface, r.text, float(sc.start[0]), float(sc.start[1]), sc.steps, lo, hi))
             for r in sc.runs]
 
 
@@ -224,10 +230,23 @@ def _one_map(surface: str, run_text: str, steps: int):
     return maps.convergence_map(surface_of(surface), run_from_text(run_text), steps=steps)
 
 
+def map_steps(link: str) -> int:
+    """Steps per start on a map: the scenario's, at most MAP_STEPS, and within the library's
+    work limit (a gradient on a data surface costs more than one point-step)."""
+    sc = _scenario(link)
+    s = surface_of(sc.surface)
+    limit = getattr(optimizers, "MAX_POINT_STEPS", 12_000_000)
+    cost = 1 + getattr(s, "n_data", 0) / getattr(optimizers, "DATA_ROWS_PER_POINT_STEP", 4)
+    return int(max(1, min(sc.steps, MAP_STEPS, limit // (MAP_STARTS * cost))))
+
+
+MAP_STARTS = 100 * 100
+
+
 def convergence_maps(link: str) -> list:
     """(Run, MapResult) per optimizer: 100 x 100 starts, one batch each, computed once per server."""
     sc = _scenario(link)
-    return [(r, _one_map(sc.surface, r.text, min(sc.steps, MAP_STEPS))) for r in sc.runs]
+    return [(r, _one_map(sc.surface, r.text, map_steps(link))) for r in sc.runs]
 
 
 @lru_cache(maxsize=16)
