@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from . import adadelta, adagrad, adam, adamax, nadam, radam, rmsprop, sgd
 from .base import Knob, Optimizer, Spec, build
-from .limits import (MAX_ARRAY_SIZE, MAX_PATHS, MAX_POINT_STEPS, MAX_RECORD_POINT_STEPS, MAX_STEPS,
-                     MAX_STEPWISE)
-from .run import Trajectory, run
+from .limits import (DATA_ROWS_PER_POINT_STEP, MAX_ARRAY_SIZE, MAX_PATHS, MAX_POINT_STEPS,
+                     MAX_RECORD_POINT_STEPS, MAX_STEPS, MAX_STEPWISE)
+from .run import Trajectory, escape_radius, run
 
 _SPECS = {spec.name: spec for spec in (
     sgd.SGD,
@@ -55,6 +55,6 @@ def get(name: str, **hyper) -> Optimizer:
     return build(spec(name), hyper)
 
 
-__all__ = ["Knob", "Optimizer", "Spec", "Trajectory", "get", "names", "run", "spec",
-           "MAX_ARRAY_SIZE", "MAX_PATHS", "MAX_POINT_STEPS", "MAX_RECORD_POINT_STEPS", "MAX_STEPS",
+__all__ = ["Knob", "Optimizer", "Spec", "Trajectory", "escape_radius", "get", "names", "run", "spec",
+           "DATA_ROWS_PER_POINT_STEP", "MAX_ARRAY_SIZE", "MAX_PATHS", "MAX_POINT_STEPS", "MAX_RECORD_POINT_STEPS", "MAX_STEPS",
            "MAX_STEPWISE"]

@@ -16,6 +16,10 @@ MAX_POINT_STEPS = 12_000_000
 """Steps × paths in one run: the work, the memory of the result (24 bytes per
 point-step) and the Gaussian noise samples drawn (two per point-step)."""
 
+DATA_ROWS_PER_POINT_STEP = 4
+"""On a data surface a gradient costs ``1 + rows / DATA_ROWS_PER_POINT_STEP``
+point-steps, ``rows`` being the data rows it averages over."""
+
 MAX_RECORD_POINT_STEPS = 3_000_000
 """Steps × paths when ``record=True`` keeps four more arrays per step."""
 

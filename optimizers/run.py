@@ -18,7 +18,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, show
+from .base import Optimizer, distinct_rows, show
+from .limits import DATA_ROWS_PER_POINT_STEP, MAX_PATHS, MAX_POINT_STEPS, MAX_STEPS, MAX_STEPWISE
 
 # A point further out than this many window sizes beyond the window is
 # treated as gone: no surface here brings a path back from that far.
@@ -93,6 +94,7 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
     """
     start, steps, noise = _check_run_args(start, steps, noise, seed)
     batch = _batch_shape(opt, start)
+    _check_limits(opt, surface, steps, batch)
     start = np.broadcast_to(start, (*batch, 2))
     radius = escape_radius(surface)
     rng = np.random.default_rng(seed) if noise > 0 else None
@@ -101,7 +103,7 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
     # path is dropped from the arrays (and from the optimizer state and its
     # hyperparameter rows), so it costs nothing afterwards and the per-step
     # check stays one reduction.
-    n = int(np.prod(batch, dtype=int))
+    n = math.prod(batch)
     points = np.full((steps + 1, n, 2), np.nan)
     points[0] = start.reshape(n, 2)
     diverged_at = np.full(n, -1, dtype=int)
@@ -136,6 +138,34 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
         points = points.reshape(steps + 1, *batch, 2)
         losses = surface.value(points)
     return Trajectory(points, losses, diverged_at.reshape(batch))
+
+
+def _check_limits(opt: Optimizer, surface, steps: int, batch: tuple[int, ...]) -> None:
+    """Refuse, naming the limit, a run that would take more than about a second."""
+    if steps > MAX_STEPS:
+        raise ValueError(f"Too many steps: {show(steps)} (at most MAX_STEPS = {MAX_STEPS:,})")
+    n = math.prod(batch)
+    if n > MAX_PATHS:
+        raise ValueError(f"Too many paths: {n:,} (batch shaped {batch}; "
+                         f"at most MAX_PATHS = {MAX_PATHS:,})")
+    rows = getattr(surface, "n_data", 0)
+    cost = 1 + rows / DATA_ROWS_PER_POINT_STEP
+    work = steps * n * cost
+    if work > MAX_POINT_STEPS:
+        per = (f" × {cost:g} (a gradient over {rows} data rows costs {cost:g} point-steps)"
+               if rows else "")
+        raise ValueError(f"Too much work: {steps:,} steps × {n:,} paths{per} = {work:,.0f} point-steps "
+                         f"(at most MAX_POINT_STEPS = {MAX_POINT_STEPS:,})")
+    stepwise = {k: v for k, v in opt.arrays.items() if k.split("[")[0] in opt.spec.stepwise}
+    if stepwise:
+        shape = np.broadcast_shapes(*(a.shape for a in stepwise.values()))
+        table = np.stack([np.broadcast_to(a, shape).ravel() for a in stepwise.values()], axis=1)
+        distinct = len(distinct_rows(table)[0])
+        if distinct * steps > MAX_STEPWISE:
+            raise ValueError(
+                f"Too many distinct values of {', '.join(stepwise)} for {steps:,} steps: "
+                f"{distinct:,} × {steps:,} = {distinct * steps:,} (at most MAX_STEPWISE = "
+                f"{MAX_STEPWISE:,}; their per-step numbers are Python arithmetic, one per value)")
 
 
 def _batch_shape(opt: Optimizer, start: np.ndarray) -> tuple[int, ...]:
