@@ -21,6 +21,8 @@ from .base import Knob, Optimizer, Spec, build
 from .limits import (DATA_ROWS_PER_POINT_STEP, MAX_ARRAY_SIZE, MAX_PATHS, MAX_POINT_STEPS,
                      MAX_RECORD_POINT_STEPS, MAX_STEPS, MAX_STEPWISE)
 from .run import Trajectory, escape_radius, run
+from . import schedules
+from .schedules import Schedule, ScheduleSpec
 
 _SPECS = {spec.name: spec for spec in (
     sgd.SGD,
@@ -55,6 +57,29 @@ def get(name: str, **hyper) -> Optimizer:
     return build(spec(name), hyper)
 
 
-__all__ = ["Knob", "Optimizer", "Spec", "Trajectory", "escape_radius", "get", "names", "run", "spec",
+def schedule(name: str, **kwargs) -> Schedule:
+    """A learning-rate schedule, ``torch.optim.lr_scheduler``'s (see ``optimizers.schedules``).
+
+    ``schedule("step", step_size=30, gamma=0.1)``, ``schedule("exponential", gamma=0.99)``,
+    ``schedule("cosine", T_max=100, eta_min=0.0)``,
+    ``schedule("linear", start_factor=1/3, end_factor=1.0, total_iters=5)``,
+    ``schedule("warmup_cosine", warmup_steps=10, T_max=90, start_factor=1/3, eta_min=0.0)``;
+    pass it to ``run(..., schedule=...)``.
+    """
+    return schedules.schedule(name, **kwargs)
+
+
+def schedule_names() -> tuple[str, ...]:
+    """Registered schedule names, in display order."""
+    return schedules.names()
+
+
+def schedule_spec(name: str) -> ScheduleSpec:
+    """The registry entry for schedule ``name`` (label, knobs, defaults, torch call, idea)."""
+    return schedules.spec(name)
+
+
+__all__ = ["Knob", "Optimizer", "Schedule", "ScheduleSpec", "Spec", "Trajectory",
+           "schedule", "schedule_names", "schedule_spec", "escape_radius", "get", "names", "run", "spec",
            "DATA_ROWS_PER_POINT_STEP", "MAX_ARRAY_SIZE", "MAX_PATHS", "MAX_POINT_STEPS", "MAX_RECORD_POINT_STEPS", "MAX_STEPS",
            "MAX_STEPWISE"]

@@ -134,16 +134,16 @@ class Optimizer:
         Every array hyperparameter is broadcast to ``batch``, flattened to one
         value per path (only the paths ``index``, if given) and repeated over
         the two coordinates, so the pure functions take points shaped
-        ``(n, 2)``.  The functions are closures over their hyperparameters, so
-        calling the factory again with these rows is exact.  Scalars only:
-        this optimizer itself.
+        ``(n, 2)`` (``hyper`` holds those rows).  The functions are closures
+        over their hyperparameters, so calling the factory again with these
+        rows is exact.  Scalars only: this optimizer itself.
         """
         if not self.arrays:
             return self
         kwargs = {k: (tuple(_row_values(c, batch, index) for c in v) if isinstance(v, tuple)
                       else _row_values(v, batch, index))
                   for k, v in self.hyper.items()}
-        return Optimizer(self.spec, self.hyper, *self.spec.factory(**kwargs))
+        return Optimizer(self.spec, kwargs, *self.spec.factory(**kwargs))
 
 
 @functools.lru_cache(maxsize=None)

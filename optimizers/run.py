@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .base import Optimizer, distinct_rows, show
+from .schedules import Schedule
 from .limits import DATA_ROWS_PER_POINT_STEP, MAX_PATHS, MAX_POINT_STEPS, MAX_STEPS, MAX_STEPWISE
 
 # A point further out than this many window sizes beyond the window is
@@ -78,7 +79,7 @@ def _check_run_args(start: Any, steps: Any, noise: Any, seed: Any) -> tuple[np.n
 
 
 def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
-        seed: int | None = None) -> Trajectory:
+        seed: int | None = None, *, schedule: Schedule | None = None) -> Trajectory:
     """Run ``opt`` on ``surface`` from ``start`` ((2,) or (..., 2)) for ``steps`` steps.
 
     Array hyperparameters broadcast with the batch of starts (NumPy's rules):
@@ -91,7 +92,13 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
     (a stand-in for minibatch noise), drawn from ``numpy.random.default_rng(seed)``
     as one ``(*batch, 2)`` block per step: the same seed and batch give the
     same paths.
+
+    ``schedule`` (``optimizers.schedule(...)``) sets the learning rate of every
+    step from the optimizer's ``lr``: the path torch.optim takes when
+    ``scheduler.step()`` follows every ``optimizer.step()``.
     """
+    if schedule is not None and not isinstance(schedule, Schedule):
+        raise TypeError(f"Invalid schedule: {show(schedule)} (need optimizers.schedule(name, ...) or None)")
     start, steps, noise = _check_run_args(start, steps, noise, seed)
     batch = _batch_shape(opt, start)
     _check_limits(opt, surface, steps, batch)
@@ -112,13 +119,20 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
     flat = opt.rows(batch)
     update = flat.update
     state = flat.init(p)
+    if schedule is not None:
+        base = flat.hyper["lr"]  # a float, or one value per row
+        lr = schedule.first(base)
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1 if n else 1):
             g = surface.grad(p)
             if rng is not None:
                 kick = noise * rng.standard_normal((n, 2))
                 g = g + (kick if rows.size == n else kick[rows])
-            updates, state = update(g, state, p)
+            if schedule is None:
+                updates, state = update(g, state, p)
+            else:
+                updates, state = update(g, state, p, lr=lr)
+                lr = schedule.next(lr, t, base)
             p = p + updates
             # NaN propagates through max()/min() and compares False, so
             # non-finite points fail this test too.
@@ -131,6 +145,8 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
                     break
                 if flat is not opt:
                     update = opt.rows(batch, rows).update
+                if schedule is not None and isinstance(base, np.ndarray):
+                    base, lr = base[keep], lr[keep]
             if rows.size == n:
                 points[t] = p  # a plain copy: much cheaper than fancy indexing
             else:

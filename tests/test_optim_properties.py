@@ -204,3 +204,41 @@ def test_noise_runs_are_sound_and_reproducible(data):
         b = optimizers.run(opt, s, xy, steps, noise=noise, seed=seed)
     assert_marked(a, s)
     assert same(a, b)
+
+
+SCHEDULES = st.one_of(
+    st.builds(lambda s, g: optimizers.schedule("step", step_size=s, gamma=g),
+              st.integers(1, 2000), st.floats(0, 1.5)),
+    st.builds(lambda g: optimizers.schedule("exponential", gamma=g), st.floats(0, 1.5)),
+    st.builds(lambda t, e: optimizers.schedule("cosine", T_max=t, eta_min=e),
+              st.integers(1, 2000), st.one_of(st.just(0.0), log_uniform(-12, 2))),
+    st.builds(lambda f0, f1, n: optimizers.schedule("linear", start_factor=f0, end_factor=f1,
+                                                    total_iters=n),
+              st.floats(1e-9, 1), st.floats(0, 1), st.integers(1, 2000)),
+    st.builds(lambda w, t, f0, e: optimizers.schedule("warmup_cosine", warmup_steps=w, T_max=t,
+                                                      start_factor=f0, eta_min=e),
+              st.integers(1, 500), st.integers(1, 2000), st.floats(1e-9, 1),
+              st.one_of(st.just(0.0), log_uniform(-12, 2))),
+)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_any_schedule_is_sound_and_a_batch_of_learning_rates_is_the_loop(data):
+    name = data.draw(st.sampled_from(optimizers.names()), "name")
+    surface = data.draw(st.sampled_from(SURFACES), "surface")
+    kwargs = data.draw(hyperparameters(name), "kwargs")
+    lrs = data.draw(st.lists(VALUE["lr"], min_size=1, max_size=3), "lrs")
+    schedule = data.draw(SCHEDULES, "schedule")
+    xy = data.draw(starts(surface, 1), "start")[0]
+    steps = data.draw(STEPS, "steps")
+    s = surfaces.get(surface)
+    with strict():
+        batch = optimizers.run(optimizers.get(name, **{**kwargs, "lr": np.array(lrs)}), s, xy, steps,
+                               schedule=schedule)
+        loop = [optimizers.run(optimizers.get(name, **{**kwargs, "lr": lr}), s, xy, steps,
+                               schedule=schedule) for lr in lrs]
+    assert_marked(batch, s)
+    for i, one in enumerate(loop):
+        assert same(one, optimizers.Trajectory(batch.points[:, i], batch.losses[:, i],
+                                               batch.diverged_at[i])), f"lr {i} differs"

@@ -1,4 +1,4 @@
-"""Write tests/fixtures/torch_reference.npz: PyTorch trajectories for parity tests.
+"""Write tests/fixtures/torch_reference.npz and torch_schedules.npz: PyTorch trajectories.
 
 PyTorch is the independent oracle for ``tests/test_torch_parity.py``: the
 three surfaces are written again here in torch, autograd supplies the
@@ -22,6 +22,12 @@ optimizers move the rows as independent trajectories. ``P`` is stored before
 the first step and after each of ``STEPS`` steps: an array (STEPS + 1, B, 2).
 The single-tensor code path (``foreach=False``) is used, as on CPU.
 
+Schedules (``torch_schedules.npz``): every optimizer (its first
+hyperparameter set) under every learning-rate schedule in SCHEDULES, on the
+bowl and Rosenbrock, with ``scheduler.step()`` after every
+``optimizer.step()``; each case also stores the lr torch used at every step
+(``<id>-lrs``), which the schedule must reproduce exactly.
+
 Before writing, every case is checked: finite, within two window widths of
 the surface's window, and well conditioned (a tiny change of the starts is
 not amplified enough to turn float64 rounding into a visible difference).
@@ -37,7 +43,9 @@ import numpy as np
 import torch
 
 STEPS = 100
-OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "torch_reference.npz"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+OUT = FIXTURES / "torch_reference.npz"
+OUT_SCHEDULES = FIXTURES / "torch_schedules.npz"
 
 torch.set_default_dtype(torch.float64)
 
@@ -147,14 +155,50 @@ CONFIGS = {
     ],
 }
 
+# Schedules, by our registry name: our kwargs (eta_min as a fraction of the
+# case's lr, made absolute per case) and torch's scheduler built from them.
+SCHEDULES = {
+    "step": {"step_size": 30, "gamma": 0.5},
+    "exponential": {"gamma": 0.97},
+    "cosine": {"T_max": 40, "eta_min": 0.1},             # T_max < STEPS: it turns back up
+    "linear": {"start_factor": 0.25, "end_factor": 1.0, "total_iters": 20},
+    "warmup_cosine": {"warmup_steps": 10, "T_max": 90, "start_factor": 0.1, "eta_min": 0.05},
+}
+SCHEDULE_SURFACES = ("bowl", "rosenbrock")
+
+
+def torch_scheduler(opt, name, kw):
+    """torch's scheduler for our schedule ``name`` with our kwargs ``kw``."""
+    S = torch.optim.lr_scheduler
+    if name == "step":
+        return S.StepLR(opt, step_size=kw["step_size"], gamma=kw["gamma"])
+    if name == "exponential":
+        return S.ExponentialLR(opt, gamma=kw["gamma"])
+    if name == "cosine":
+        return S.CosineAnnealingLR(opt, T_max=kw["T_max"], eta_min=kw["eta_min"])
+    if name == "linear":
+        return S.LinearLR(opt, start_factor=kw["start_factor"], end_factor=kw["end_factor"],
+                          total_iters=kw["total_iters"])
+    if name == "warmup_cosine":
+        warm = S.LinearLR(opt, start_factor=kw["start_factor"], end_factor=1.0,
+                          total_iters=kw["warmup_steps"])
+        cos = S.CosineAnnealingLR(opt, T_max=kw["T_max"], eta_min=kw["eta_min"])
+        return S.SequentialLR(opt, [warm, cos], milestones=[kw["warmup_steps"]])
+    raise ValueError(f"no torch scheduler for {name!r}")
+
+
 # Largest factor by which a small change of the starts may grow along a path.
 # Rounding differences (~1e-16 relative per step) times this factor times the
 # step count must stay far below the test's rtol of 1e-10.
 MAX_AMPLIFICATION = 1e3
 
 
-def trajectory(name, kwargs, surface, starts, steps=STEPS):
-    """Run torch.optim from `starts` (B, 2); return the path (steps + 1, B, 2)."""
+def trajectory(name, kwargs, surface, starts, steps=STEPS, schedule=None, lrs=None):
+    """Run torch.optim from `starts` (B, 2); return the path (steps + 1, B, 2).
+
+    With `schedule` ((name, kwargs)), `scheduler.step()` follows every
+    `optimizer.step()`, and the lr of each step is appended to `lrs`.
+    """
     cls, fixed = TORCH[name]
     f = SURFACES[surface][0]
     torch_kwargs = dict(kwargs, **fixed)
@@ -162,19 +206,24 @@ def trajectory(name, kwargs, surface, starts, steps=STEPS):
         torch_kwargs["betas"] = tuple(torch_kwargs["betas"])
     P = torch.tensor(np.asarray(starts, dtype=np.float64), requires_grad=True)
     opt = cls([P], foreach=False, **torch_kwargs)
+    scheduler = torch_scheduler(opt, *schedule) if schedule else None
     path = [P.detach().numpy().copy()]
     for _ in range(steps):
+        if lrs is not None:
+            lrs.append(opt.param_groups[0]["lr"])
         opt.zero_grad()
         f(P).sum().backward()
         opt.step()
+        if scheduler is not None:
+            scheduler.step()
         path.append(P.detach().numpy().copy())
     return np.stack(path)
 
 
-def amplification(name, kwargs, surface, starts, path):
+def amplification(name, kwargs, surface, starts, path, schedule=None):
     """Largest growth of a 1e-9 nudge of the starts along the path."""
     nudge = 1e-9 * np.array([[1.0, -1.0], [-1.0, 1.0], [1.0, 1.0]])[: len(starts)]
-    other = trajectory(name, kwargs, surface, np.asarray(starts) + nudge)
+    other = trajectory(name, kwargs, surface, np.asarray(starts) + nudge, schedule=schedule)
     return float(np.max(np.abs(other - path)) / 1e-9)
 
 
@@ -187,6 +236,24 @@ def radam_crosses_rectification(kwargs, steps=STEPS):
     return bool(rho_t[0] <= 5 and rho_t[-1] > 5)
 
 
+def check(case_id, name, kwargs, surface, starts, path, problems, schedule=None):
+    """Print a case's summary; append to `problems` why it is unfit as a fixture."""
+    (x0, x1), (y0, y1) = SURFACES[surface][1]
+    centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+    width = max(x1 - x0, y1 - y0)
+    reach = float(np.max(np.abs(path - centre))) / width
+    amp = amplification(name, kwargs, surface, starts, path, schedule)
+    moved = float(np.min(np.linalg.norm(path[-1] - path[0], axis=-1)))
+    print(f"{case_id:38s} lr={kwargs['lr']:<8g} reach={reach:5.2f} "
+          f"moved={moved:7.3f} amp={amp:9.3g}")
+    if not np.all(np.isfinite(path)):
+        problems.append(f"{case_id}: path is not finite")
+    elif reach > 2:
+        problems.append(f"{case_id}: path leaves the window by {reach:.1f} widths")
+    if not amp < MAX_AMPLIFICATION:
+        problems.append(f"{case_id}: amplification {amp:.3g} >= {MAX_AMPLIFICATION:g}")
+
+
 def build_cases():
     cases, arrays, problems = [], {}, []
     for name, configs in CONFIGS.items():
@@ -195,20 +262,7 @@ def build_cases():
                 case_id = f"{name}-{surface}-{k}"
                 kwargs = dict(lr=lr[surface], **hyper)
                 path = trajectory(name, kwargs, surface, starts)
-                (x0, x1), (y0, y1) = window
-                centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
-                width = max(x1 - x0, y1 - y0)
-                reach = float(np.max(np.abs(path - centre))) / width
-                amp = amplification(name, kwargs, surface, starts, path)
-                moved = float(np.min(np.linalg.norm(path[-1] - path[0], axis=-1)))
-                print(f"{case_id:24s} lr={kwargs['lr']:<8g} reach={reach:5.2f} "
-                      f"moved={moved:7.3f} amp={amp:9.3g}")
-                if not np.all(np.isfinite(path)):
-                    problems.append(f"{case_id}: path is not finite")
-                elif reach > 2:
-                    problems.append(f"{case_id}: path leaves the window by {reach:.1f} widths")
-                if not amp < MAX_AMPLIFICATION:
-                    problems.append(f"{case_id}: amplification {amp:.3g} >= {MAX_AMPLIFICATION:g}")
+                check(case_id, name, kwargs, surface, starts, path, problems)
                 if name == "radam" and not radam_crosses_rectification(kwargs):
                     problems.append(f"{case_id}: RAdam never switches on rectification")
                 cases.append({"id": case_id, "optimizer": name, "kwargs": kwargs,
@@ -218,20 +272,50 @@ def build_cases():
     return cases, arrays, problems
 
 
+def build_schedule_cases():
+    """Every optimizer (first hyperparameter set) x every schedule x SCHEDULE_SURFACES."""
+    cases, arrays, problems = [], {}, []
+    for name, configs in CONFIGS.items():
+        hyper, lr = configs[0]
+        for surface in SCHEDULE_SURFACES:
+            starts = SURFACES[surface][2]
+            kwargs = dict(lr=lr[surface], **hyper)
+            for sched, sched_kwargs in SCHEDULES.items():
+                sched_kwargs = dict(sched_kwargs)
+                if "eta_min" in sched_kwargs:  # a fraction of this case's lr
+                    sched_kwargs["eta_min"] = sched_kwargs["eta_min"] * kwargs["lr"]
+                schedule = (sched, sched_kwargs)
+                case_id = f"{name}-{surface}-{sched}"
+                lrs = []
+                path = trajectory(name, kwargs, surface, starts, schedule=schedule, lrs=lrs)
+                check(case_id, name, kwargs, surface, starts, path, problems, schedule)
+                cases.append({"id": case_id, "optimizer": name, "kwargs": kwargs,
+                              "schedule": sched, "schedule_kwargs": sched_kwargs,
+                              "surface": surface, "starts": [list(s) for s in starts],
+                              "steps": STEPS})
+                arrays[case_id] = path
+                arrays[f"{case_id}-lrs"] = np.array(lrs)
+    return cases, arrays, problems
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help=f"default: {OUT}")
+    parser.add_argument("--out-schedules", type=Path, default=OUT_SCHEDULES,
+                        help=f"default: {OUT_SCHEDULES}")
     args = parser.parse_args(argv)
 
-    cases, arrays, problems = build_cases()
+    built = [(args.out, *build_cases()), (args.out_schedules, *build_schedule_cases())]
+    problems = [p for _, _, _, found in built for p in found]
     if problems:
         print("\nNot written; change these cases:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out, cases=np.array(json.dumps(cases)),
-                        torch_version=np.array(torch.__version__), **arrays)
-    print(f"\n{len(cases)} cases, torch {torch.__version__} -> {args.out} "
-          f"({args.out.stat().st_size / 1024:.0f} KiB)")
+    for out, cases, arrays, _ in built:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(out, cases=np.array(json.dumps(cases)),
+                            torch_version=np.array(torch.__version__), **arrays)
+        print(f"\n{len(cases)} cases, torch {torch.__version__} -> {out} "
+              f"({out.stat().st_size / 1024:.0f} KiB)")
     return 0
 
 
