@@ -56,7 +56,12 @@ def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, amsgrad=Fal
         denom = np.sqrt(v_max if amsgrad else v) / bc2_sqrt + eps
         return (-step_size * m) / denom, AdamState(t, m, v, v_max)
 
-    return init, update
+    def step_size(old, new, lr=lr):
+        """η / (√v̂_t + ε), the factor on m̂_t = m_t / (1 − β₁ᵗ)."""
+        _, bc2_sqrt = corrections(new.count)
+        return lr / (np.sqrt(new.v_max if amsgrad else new.v) / bc2_sqrt + eps)
+
+    return init, update, step_size
 
 
 def _corrections(b1, b2, t):
@@ -76,7 +81,7 @@ _MOMENTS = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\"
             r" &v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\")
 
 ADAM = Spec(
-    name="adam", label="Adam", factory=adam, knobs=(LR, BETAS, EPS, WD), stepwise=("betas",),
+    name="adam", label="Adam", factory=adam, knobs=(LR, BETAS, EPS, WD), stepwise=("betas",), memory="m",
     latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &{_MOMENTS}"
           r" &\hat m_t = \frac{m_t}{1-\beta_1^t}, \quad \hat v_t = \frac{v_t}{1-\beta_2^t}\\"
           r" &\theta_t = \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon}\end{aligned}",
@@ -95,6 +100,7 @@ ADAM = Spec(
 
 AMSGRAD = Spec(
     name="amsgrad", label="AMSGrad", factory=amsgrad, knobs=(LR, BETAS, EPS, WD), stepwise=("betas",),
+    memory="m",
     latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &{_MOMENTS}"
           r" &v^{\max}_t = \max(v^{\max}_{t-1},\, v_t)\\"
           r" &\theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,"

@@ -46,11 +46,15 @@ def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         clr = lr / correction(t)
         return (-clr * m) / u, AdamaxState(t, m, u)
 
-    return init, update
+    def step_size(old, new, lr=lr):
+        """η / u_t, the factor on m̂_t = m_t / (1 − β₁ᵗ)."""
+        return lr / new.u
+
+    return init, update, step_size
 
 
 ADAMAX = Spec(
-    name="adamax", label="Adamax", factory=adamax, knobs=(LR, BETAS, EPS, WD), stepwise=("betas",),
+    name="adamax", label="Adamax", factory=adamax, knobs=(LR, BETAS, EPS, WD), stepwise=("betas",), memory="m",
     latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &m_t = \beta_1 m_{{t-1}} + (1-\beta_1)\, g_t\\"
           r" &u_t = \max(\beta_2\, u_{t-1},\ |g_t| + \varepsilon)\\"
           r" &\theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\, \frac{m_t}{u_t}\end{aligned}",

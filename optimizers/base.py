@@ -39,6 +39,7 @@ from .limits import MAX_ARRAY_SIZE
 
 Init = Callable[[np.ndarray], NamedTuple]
 Update = Callable[..., "tuple[np.ndarray, NamedTuple]"]
+StepSize = Callable[..., np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class Spec:
 
     name: str                      # registry key, URL value, one spelling everywhere
     label: str                     # display name
-    factory: Callable[..., tuple]  # hyperparameters -> (init, update)
+    factory: Callable[..., tuple]  # hyperparameters -> (init, update[, step_size])
     knobs: tuple[Knob, ...]
     latex: str | Callable[[dict], str]   # the update rule as implemented
     fixes: str                     # "direction", "step size", "both" or "neither"
@@ -78,6 +79,10 @@ class Spec:
     # Hyperparameters whose per-step numbers go through ``per_step`` (Python
     # floats, once per distinct value): the runner bounds their cost.
     stepwise: tuple[str, ...] = ()
+    # The optimizer's memory for ``run(record=True)``: the state field holding
+    # its momentum buffer or first moment (a direction, drawn as an arrow), or
+    # a function of the hyperparameters giving it; None when it has none.
+    memory: str | Callable[[dict], str | None] | None = None
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -101,10 +106,19 @@ class Optimizer:
     hyper: dict[str, Any]
     init: Init = field(repr=False)
     update: Update = field(repr=False)
+    # Adaptive methods: (state before, state after, lr) -> the per-coordinate
+    # step size of that step (see ``run``'s ``record``).
+    step_size: StepSize | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def memory(self) -> str | None:
+        """The state field ``run(record=True)`` reports as the memory, or None."""
+        m = self.spec.memory
+        return m(self.hyper) if callable(m) else m
 
     @property
     def label(self) -> str:

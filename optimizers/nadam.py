@@ -57,7 +57,12 @@ def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_deca
         ahead = (((-lr * mu_next) / (1.0 - mu_product * mu_next)) * m) / denom
         return now + ahead, NAdamState(t, m, v, mu_product)
 
-    return init, update
+    def step_size(old, new, lr=lr):
+        """η / (√v̂_t + ε), the factor on the blend of g_t and m_t."""
+        _, _, bc2 = factors(new.count)
+        return lr / (np.sqrt(new.v / bc2) + eps)
+
+    return init, update, step_size
 
 
 def _factors(b1, b2, momentum_decay, t):
@@ -68,7 +73,7 @@ def _factors(b1, b2, momentum_decay, t):
 
 
 NADAM = Spec(
-    name="nadam", label="NAdam", factory=nadam, stepwise=("betas", "momentum_decay"),
+    name="nadam", label="NAdam", factory=nadam, stepwise=("betas", "momentum_decay"), memory="m",
     knobs=(LR, BETAS, EPS, Knob("momentum_decay", "ψ", 0.0, 0.1, advanced=True,
                                 help="how fast the momentum coefficient warms up"), WD),
     latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &\mu_t = \beta_1\bigl(1 - \tfrac12\, 0.96^{{\,t\psi}}\bigr)\\"

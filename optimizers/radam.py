@@ -62,7 +62,12 @@ def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
             step = step * adaptive * rect
         return -1.0 * step, RAdamState(t, m, v)
 
-    return init, update
+    def step_size(old, new, lr=lr):
+        """η r_t √(1 − β₂ᵗ) / (√v_t + ε) once rectified, η before: the factor on m̂_t."""
+        _, bc2_sqrt, rho_t, rect = factors(new.count)
+        return np.where(rho_t > 5.0, lr * rect * bc2_sqrt / (np.sqrt(new.v) + eps), lr)
+
+    return init, update, step_size
 
 
 def _factors(b1, b2, t):
@@ -78,7 +83,7 @@ def _factors(b1, b2, t):
 
 
 RADAM = Spec(
-    name="radam", label="RAdam", factory=radam, knobs=(LR, BETAS, EPS, WD), stepwise=("betas",),
+    name="radam", label="RAdam", factory=radam, knobs=(LR, BETAS, EPS, WD), stepwise=("betas",), memory="m",
     latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &m_t = \beta_1 m_{{t-1}} + (1-\beta_1)\, g_t,\quad"
           r" v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\quad \hat m_t = \frac{m_t}{1-\beta_1^t}\\"
           r" &\rho_\infty = \frac{2}{1-\beta_2} - 1,\quad \rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t}\\"

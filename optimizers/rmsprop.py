@@ -44,15 +44,15 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
         z = np.zeros_like(params)
         return RMSpropState(0, z, z, z)
 
+    def scale(v, mean):
+        """√v_t + ε, or √(v_t − ḡ_t²) + ε when centered."""
+        return np.sqrt(v + -1 * mean * mean) + eps if centered else np.sqrt(v) + eps
+
     def update(g, state, params, lr=lr):
         g = with_weight_decay(g, params, weight_decay)
         v = state.v * alpha + (1 - alpha) * g * g
-        mean = state.mean
-        if centered:
-            mean = lerp(mean, g, 1 - alpha)
-            avg = np.sqrt(v + -1 * mean * mean) + eps
-        else:
-            avg = np.sqrt(v) + eps
+        mean = lerp(state.mean, g, 1 - alpha) if centered else state.mean
+        avg = scale(v, mean)
         if not some:
             return (-lr * g) / avg, RMSpropState(state.count + 1, v, mean, state.b)
         b = state.b * momentum + 1 * g / avg
@@ -62,7 +62,11 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
         return (np.where(heavy, -lr * b, (-lr * g) / avg),
                 RMSpropState(state.count + 1, v, mean, np.where(heavy, b, state.b)))
 
-    return init, update
+    def step_size(old, new, lr=lr):
+        """η / (√v_t + ε), the factor on g_t (with momentum, on g_t as it enters b)."""
+        return lr / scale(new.v, new.mean)
+
+    return init, update, step_size
 
 
 def _latex(h):
@@ -81,6 +85,7 @@ def _latex(h):
 
 RMSPROP = Spec(
     name="rmsprop", label="RMSProp", factory=rmsprop,
+    memory=lambda h: "b" if any_nonzero(h["momentum"]) else None,
     knobs=(LR, Knob("alpha", "α", 0.0, 0.999, scale="memory", help="how long the average of g² remembers"),
            Knob("eps", "ε", 1e-10, 1e-1, scale="log", advanced=True, help="keeps the division finite"),
            Knob("momentum", "μ", 0.0, 0.99, scale="memory", advanced=True, help="momentum on the scaled step"),

@@ -20,7 +20,8 @@ import numpy as np
 
 from .base import Optimizer, distinct_rows, show
 from .schedules import Schedule
-from .limits import DATA_ROWS_PER_POINT_STEP, MAX_PATHS, MAX_POINT_STEPS, MAX_STEPS, MAX_STEPWISE
+from .limits import (DATA_ROWS_PER_POINT_STEP, MAX_PATHS, MAX_POINT_STEPS, MAX_RECORD_POINT_STEPS, MAX_STEPS,
+                     MAX_STEPWISE)
 
 # A point further out than this many window sizes beyond the window is
 # treated as gone: no surface here brings a path back from that far.
@@ -39,9 +40,36 @@ def escape_radius(surface) -> float:
 
 
 class Trajectory(NamedTuple):
+    """A batch of paths; with ``run(..., record=True)`` also what happened inside each step.
+
+    The recorded arrays are shaped ``(steps, *batch, 2)``; row ``k`` belongs
+    to the step from ``points[k]`` to ``points[k + 1]`` (so it can be drawn
+    at ``points[k]``), and is NaN where ``points[k + 1]`` is.
+
+    - ``grads``: the gradient fed to the optimizer (the surface's, plus the
+      noise or from the minibatch), before weight decay.
+    - ``updates``: the update taken, ``points[k + 1] - points[k]`` up to rounding.
+    - ``memory``: the optimizer's memory after the step, its momentum buffer
+      ``b`` (Momentum, Nesterov, RMSProp with momentum) or first moment ``m``
+      (Adam and its relatives); None for the others (``Optimizer.memory``
+      names the state field).
+    - ``step_size``: for the adaptive methods, the per-coordinate step size:
+      the factor ``s`` in ``update = -s * d``, where the direction ``d`` is
+      the gradient g (AdaGrad, Adadelta, RMSProp; with momentum, s·g is what
+      enters the buffer) or the bias-corrected first moment m / (1 - β₁ᵗ)
+      (Adam, AMSGrad, Adamax, RAdam; NAdam's d blends g and m).  It is the
+      learning rate after the method's per-coordinate scaling: Adam's
+      η / (√v̂ + ε).  None for SGD, Momentum and Nesterov, whose step size
+      is η on both axes.
+    """
+
     points: np.ndarray       # (steps + 1, *batch, 2); row 0 is the start; NaN after divergence
     losses: np.ndarray       # (steps + 1, *batch)
     diverged_at: np.ndarray  # (*batch,) int: first non-finite / escaped step, -1 if never
+    grads: np.ndarray | None = None      # (steps, *batch, 2), record=True only
+    updates: np.ndarray | None = None    # (steps, *batch, 2), record=True only
+    memory: np.ndarray | None = None     # (steps, *batch, 2), record=True and a memory only
+    step_size: np.ndarray | None = None  # (steps, *batch, 2), record=True and adaptive only
 
 
 def _check_run_args(start: Any, steps: Any, noise: Any, seed: Any) -> tuple[np.ndarray, int, float]:
@@ -79,7 +107,8 @@ def _check_run_args(start: Any, steps: Any, noise: Any, seed: Any) -> tuple[np.n
 
 
 def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
-        seed: int | None = None, *, schedule: Schedule | None = None) -> Trajectory:
+        seed: int | None = None, *, schedule: Schedule | None = None,
+        record: bool = False) -> Trajectory:
     """Run ``opt`` on ``surface`` from ``start`` ((2,) or (..., 2)) for ``steps`` steps.
 
     Array hyperparameters broadcast with the batch of starts (NumPy's rules):
@@ -96,12 +125,18 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
     ``schedule`` (``optimizers.schedule(...)``) sets the learning rate of every
     step from the optimizer's ``lr``: the path torch.optim takes when
     ``scheduler.step()`` follows every ``optimizer.step()``.
+
+    ``record=True`` also returns, per step, the gradient, the update, the
+    optimizer's memory and its per-coordinate step size (see ``Trajectory``).
+    The path is the same with or without it.
     """
     if schedule is not None and not isinstance(schedule, Schedule):
         raise TypeError(f"Invalid schedule: {show(schedule)} (need optimizers.schedule(name, ...) or None)")
+    if not isinstance(record, (bool, np.bool_)):
+        raise TypeError(f"Invalid record: {show(record)} (need True or False)")
     start, steps, noise = _check_run_args(start, steps, noise, seed)
     batch = _batch_shape(opt, start)
-    _check_limits(opt, surface, steps, batch)
+    _check_limits(opt, surface, steps, batch, record)
     start = np.broadcast_to(start, (*batch, 2))
     radius = escape_radius(surface)
     rng = np.random.default_rng(seed) if noise > 0 else None
@@ -119,19 +154,30 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
     flat = opt.rows(batch)
     update = flat.update
     state = flat.init(p)
+    lr = flat.hyper["lr"]  # a float, or one value per row
     if schedule is not None:
-        base = flat.hyper["lr"]  # a float, or one value per row
-        lr = schedule.first(base)
+        base, lr = lr, schedule.first(lr)
+    if record:
+        field, step_size = flat.memory, flat.step_size
+        kept = {"grads": True, "updates": True, "memory": field is not None,
+                "step_size": step_size is not None}
+        recorded = {k: np.full((steps, n, 2), np.nan) for k, on in kept.items() if on}
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1 if n else 1):
             g = surface.grad(p)
             if rng is not None:
                 kick = noise * rng.standard_normal((n, 2))
                 g = g + (kick if rows.size == n else kick[rows])
+            before = state
             if schedule is None:
                 updates, state = update(g, state, p)
             else:
                 updates, state = update(g, state, p, lr=lr)
+            if record:
+                inside = {"grads": g, "updates": updates,
+                          "memory": getattr(state, field) if field else None,
+                          "step_size": step_size(before, state, lr) if step_size else None}
+            if schedule is not None:
                 lr = schedule.next(lr, t, base)
             p = p + updates
             # NaN propagates through max()/min() and compares False, so
@@ -141,22 +187,35 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
                 diverged_at[rows[~keep]] = t
                 rows, p = rows[keep], p[keep]
                 state = _select(state, keep)
+                if record:
+                    inside = {k: v[keep] if v is not None else None for k, v in inside.items()}
                 if rows.size == 0:
                     break
                 if flat is not opt:
                     update = opt.rows(batch, rows).update
+                if isinstance(lr, np.ndarray):
+                    lr = lr[keep]
                 if schedule is not None and isinstance(base, np.ndarray):
-                    base, lr = base[keep], lr[keep]
+                    base = base[keep]
             if rows.size == n:
                 points[t] = p  # a plain copy: much cheaper than fancy indexing
+                if record:
+                    for k, a in recorded.items():
+                        a[t - 1] = inside[k]
             else:
                 points[t, rows] = p
+                if record:
+                    for k, a in recorded.items():
+                        a[t - 1, rows] = inside[k]
         points = points.reshape(steps + 1, *batch, 2)
         losses = surface.value(points)
-    return Trajectory(points, losses, diverged_at.reshape(batch))
+    if not record:
+        return Trajectory(points, losses, diverged_at.reshape(batch))
+    shaped = {k: a.reshape(steps, *batch, 2) for k, a in recorded.items()}
+    return Trajectory(points, losses, diverged_at.reshape(batch), **shaped)
 
 
-def _check_limits(opt: Optimizer, surface, steps: int, batch: tuple[int, ...]) -> None:
+def _check_limits(opt: Optimizer, surface, steps: int, batch: tuple[int, ...], record: bool) -> None:
     """Refuse, naming the limit, a run that would take more than about a second."""
     if steps > MAX_STEPS:
         raise ValueError(f"Too many steps: {show(steps)} (at most MAX_STEPS = {MAX_STEPS:,})")
@@ -167,11 +226,14 @@ def _check_limits(opt: Optimizer, surface, steps: int, batch: tuple[int, ...]) -
     rows = getattr(surface, "n_data", 0)
     cost = 1 + rows / DATA_ROWS_PER_POINT_STEP
     work = steps * n * cost
+    per = f" × {cost:g} (a gradient over {rows} data rows costs {cost:g} point-steps)" if rows else ""
     if work > MAX_POINT_STEPS:
-        per = (f" × {cost:g} (a gradient over {rows} data rows costs {cost:g} point-steps)"
-               if rows else "")
         raise ValueError(f"Too much work: {steps:,} steps × {n:,} paths{per} = {work:,.0f} point-steps "
                          f"(at most MAX_POINT_STEPS = {MAX_POINT_STEPS:,})")
+    if record and work > MAX_RECORD_POINT_STEPS:
+        raise ValueError(f"Too much to record: {steps:,} steps × {n:,} paths{per} = {work:,.0f} "
+                         f"point-steps (at most MAX_RECORD_POINT_STEPS = {MAX_RECORD_POINT_STEPS:,} "
+                         f"with record=True)")
     stepwise = {k: v for k, v in opt.arrays.items() if k.split("[")[0] in opt.spec.stepwise}
     if stepwise:
         shape = np.broadcast_shapes(*(a.shape for a in stepwise.values()))

@@ -102,7 +102,7 @@ SGD = Spec(
 )
 
 MOMENTUM = Spec(
-    name="momentum", label="Momentum", factory=momentum,
+    name="momentum", label="Momentum", factory=momentum, memory="b",
     knobs=(LR, MU, Knob("dampening", "τ", 0.0, 0.99, advanced=True,
                         help="how much of each new gradient is damped"), WD),
     latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &b_t = \mu\, b_{{t-1}} + (1-\tau)\, g_t \quad (b_1 = g_1)\\"
@@ -117,7 +117,7 @@ MOMENTUM = Spec(
 )
 
 NESTEROV = Spec(
-    name="nesterov", label="Nesterov", factory=nesterov, knobs=(LR, MU, WD),
+    name="nesterov", label="Nesterov", factory=nesterov, knobs=(LR, MU, WD), memory="b",
     latex=rf"\begin{{aligned}}&{GRAD_LATEX}\\ &b_t = \mu\, b_{{t-1}} + g_t \quad (b_1 = g_1)\\"
           r" &\theta_t = \theta_{t-1} - \eta\,(g_t + \mu\, b_t)\end{aligned}",
     fixes="direction",

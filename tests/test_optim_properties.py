@@ -9,7 +9,9 @@ inside the window or far outside it, and 0 to 1000 steps:
 - every point is finite up to the step marked in ``diverged_at``, and NaN
   from that step on (the losses likewise);
 - a batch equals one run per start, bit for bit (without noise), and so does
-  a batch of hyperparameter values.
+  a batch of hyperparameter values, and a batch of learning rates under any
+  schedule;
+- ``record=True`` leaves the path as it is.
 
 Sized to run in seconds; for a long hunt set OPTIM_EXAMPLES (examples per test).
 """
@@ -152,8 +154,15 @@ def test_any_valid_run_is_sound(name, data):
         opt = optimizers.get(name, **kwargs)
         batch = optimizers.run(opt, s, xy, steps)
         loop = [optimizers.run(opt, s, start, steps) for start in xy]
+        recorded = optimizers.run(opt, s, xy, steps, record=True)
     assert batch.points.shape == (steps + 1, k, 2)
     assert_marked(batch, s)
+    assert same(recorded, batch), "record=True changed the path"
+    for field in ("grads", "updates", "memory", "step_size"):
+        a = getattr(recorded, field)
+        if a is not None:
+            assert a.shape == (steps, k, 2)
+            assert np.isnan(a[np.isnan(batch.points[1:])]).all(), f"{field} recorded after divergence"
     for i, one in enumerate(loop):
         assert same(one, optimizers.Trajectory(batch.points[:, i], batch.losses[:, i],
                                                batch.diverged_at[i])), f"start {i} differs"
