@@ -108,7 +108,7 @@ def _check_run_args(start: Any, steps: Any, noise: Any, seed: Any) -> tuple[np.n
 
 def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
         seed: int | None = None, *, schedule: Schedule | None = None,
-        record: bool = False) -> Trajectory:
+        record: bool = False, batch_size: int | None = None) -> Trajectory:
     """Run ``opt`` on ``surface`` from ``start`` ((2,) or (..., 2)) for ``steps`` steps.
 
     Array hyperparameters broadcast with the batch of starts (NumPy's rules):
@@ -129,17 +129,30 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
     ``record=True`` also returns, per step, the gradient, the update, the
     optimizer's memory and its per-coordinate step size (see ``Trajectory``).
     The path is the same with or without it.
+
+    ``batch_size`` (data surfaces, ``surface.n_data > 0``): every step uses
+    the gradient of the mean loss over one minibatch of the data, drawn
+    without replacement: each epoch is a permutation from
+    ``numpy.random.default_rng(seed)``, cut into consecutive minibatches of
+    ``batch_size`` rows (the last one smaller when it does not divide the
+    data), each minibatch's indices sorted; the next epoch starts a new
+    permutation.  Every path of the batch sees the same minibatches, and
+    ``batch_size == n_data`` is exactly the full-batch path.  ``noise``, if
+    also given, draws from its own generator with the same seed.
     """
     if schedule is not None and not isinstance(schedule, Schedule):
         raise TypeError(f"Invalid schedule: {show(schedule)} (need optimizers.schedule(name, ...) or None)")
     if not isinstance(record, (bool, np.bool_)):
         raise TypeError(f"Invalid record: {show(record)} (need True or False)")
     start, steps, noise = _check_run_args(start, steps, noise, seed)
+    batch_size = _check_batch_size(surface, batch_size)
     batch = _batch_shape(opt, start)
-    _check_limits(opt, surface, steps, batch, record)
+    _check_limits(opt, surface, steps, batch, record, batch_size)
     start = np.broadcast_to(start, (*batch, 2))
     radius = escape_radius(surface)
     rng = np.random.default_rng(seed) if noise > 0 else None
+    minibatches = (_minibatches(surface.n_data, batch_size, np.random.default_rng(seed))
+                   if batch_size else None)
 
     # Internally the batch is flat, (n, 2), and shrinks as paths die: a dead
     # path is dropped from the arrays (and from the optimizer state and its
@@ -164,7 +177,7 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
         recorded = {k: np.full((steps, n, 2), np.nan) for k, on in kept.items() if on}
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1 if n else 1):
-            g = surface.grad(p)
+            g = surface.grad(p) if minibatches is None else surface.grad(p, rows=next(minibatches))
             if rng is not None:
                 kick = noise * rng.standard_normal((n, 2))
                 g = g + (kick if rows.size == n else kick[rows])
@@ -215,7 +228,32 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
     return Trajectory(points, losses, diverged_at.reshape(batch), **shaped)
 
 
-def _check_limits(opt: Optimizer, surface, steps: int, batch: tuple[int, ...], record: bool) -> None:
+def _check_batch_size(surface, batch_size: Any) -> int | None:
+    if batch_size is None:
+        return None
+    n_data = getattr(surface, "n_data", 0)
+    name = getattr(surface, "name", "this surface")
+    if not n_data:
+        raise ValueError(f"batch_size needs a data surface: {name!r} has no data set (n_data = 0); "
+                         f"leave batch_size=None")
+    need = f"need a whole number from 1 to {n_data}, the size of {name!r}'s data set"
+    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f"Invalid batch_size: {show(batch_size)} ({need})")
+    if not 1 <= batch_size <= n_data:
+        raise ValueError(f"Invalid batch_size: {show(batch_size)} ({need})")
+    return int(batch_size)
+
+
+def _minibatches(n_data: int, batch_size: int, rng: np.random.Generator):
+    """Sorted row indices, ``batch_size`` at a time, a fresh permutation each epoch."""
+    while True:
+        order = rng.permutation(n_data)
+        for i in range(0, n_data, batch_size):
+            yield np.sort(order[i:i + batch_size])
+
+
+def _check_limits(opt: Optimizer, surface, steps: int, batch: tuple[int, ...], record: bool,
+                  batch_size: int | None) -> None:
     """Refuse, naming the limit, a run that would take more than about a second."""
     if steps > MAX_STEPS:
         raise ValueError(f"Too many steps: {show(steps)} (at most MAX_STEPS = {MAX_STEPS:,})")
@@ -223,7 +261,7 @@ def _check_limits(opt: Optimizer, surface, steps: int, batch: tuple[int, ...], r
     if n > MAX_PATHS:
         raise ValueError(f"Too many paths: {n:,} (batch shaped {batch}; "
                          f"at most MAX_PATHS = {MAX_PATHS:,})")
-    rows = getattr(surface, "n_data", 0)
+    rows = batch_size or getattr(surface, "n_data", 0)
     cost = 1 + rows / DATA_ROWS_PER_POINT_STEP
     work = steps * n * cost
     per = f" × {cost:g} (a gradient over {rows} data rows costs {cost:g} point-steps)" if rows else ""

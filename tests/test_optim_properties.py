@@ -11,7 +11,8 @@ inside the window or far outside it, and 0 to 1000 steps:
 - a batch equals one run per start, bit for bit (without noise), and so does
   a batch of hyperparameter values, and a batch of learning rates under any
   schedule;
-- ``record=True`` leaves the path as it is.
+- ``record=True`` leaves the path as it is;
+- minibatch runs on the data surfaces are as sound, and shared by the batch.
 
 Sized to run in seconds; for a long hunt set OPTIM_EXAMPLES (examples per test).
 """
@@ -251,3 +252,28 @@ def test_any_schedule_is_sound_and_a_batch_of_learning_rates_is_the_loop(data):
     for i, one in enumerate(loop):
         assert same(one, optimizers.Trajectory(batch.points[:, i], batch.losses[:, i],
                                                batch.diverged_at[i])), f"lr {i} differs"
+
+
+DATA_SURFACES = [n for n in SURFACES if surfaces.get(n).n_data > 0]
+
+
+@pytest.mark.skipif(not DATA_SURFACES, reason="no data surface registered")
+@SETTINGS
+@given(data=st.data())
+def test_minibatch_runs_are_sound_and_a_batch_is_the_loop(data):
+    name = data.draw(st.sampled_from(optimizers.names()), "name")
+    surface = data.draw(st.sampled_from(DATA_SURFACES), "surface")
+    s = surfaces.get(surface)
+    kwargs = data.draw(hyperparameters(name), "kwargs")
+    batch_size = data.draw(st.integers(1, s.n_data), "batch_size")
+    xy = data.draw(starts(surface, 2), "starts")
+    steps = data.draw(STEPS, "steps")
+    seed = data.draw(st.integers(0, 2 ** 32), "seed")
+    with strict():
+        opt = optimizers.get(name, **kwargs)
+        batch = optimizers.run(opt, s, xy, steps, batch_size=batch_size, seed=seed)
+        loop = [optimizers.run(opt, s, start, steps, batch_size=batch_size, seed=seed) for start in xy]
+    assert_marked(batch, s)
+    for i, one in enumerate(loop):
+        assert same(one, optimizers.Trajectory(batch.points[:, i], batch.losses[:, i],
+                                               batch.diverged_at[i])), f"start {i} differs"
