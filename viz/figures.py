@@ -387,12 +387,13 @@ class _Coords:
     def xy(self, lo: int, hi: int) -> dict:
         """Steps lo..hi inclusive (clamped to the finite part)."""
         lo, hi = 4 * min(lo, self.n - 1), 4 * (min(hi, self.n - 1) + 1)
-        return dict(x={"dtype": "f4", "bdata": base64.b64encode(self.x[lo:hi]).decode("ascii")},
-                    y={"dtype": "f4", "bdata": base64.b64encode(self.y[lo:hi]).decode("ascii")})
+        # Built frozen: frames hold thousands of these (see freeze).
+        return Frozen(x=Frozen(dtype="f4", bdata=base64.b64encode(self.x[lo:hi]).decode("ascii")),
+                      y=Frozen(dtype="f4", bdata=base64.b64encode(self.y[lo:hi]).decode("ascii")))
 
     def head(self, k: int) -> dict:
         p = self.points[min(int(k), self.n - 1)]
-        return dict(x=[float(p[0])], y=[float(p[1])])
+        return Frozen(x=(float(p[0]),), y=(float(p[1]),))
 
 
 def _partial_bounds(plan: Reveal, j: int) -> tuple[int, int]:
@@ -570,19 +571,19 @@ class Frozen(dict):
 _SHOWN, _HIDDEN = Frozen(opacity=1), Frozen(opacity=FAINT)
 
 
-def freeze(obj, depth: int = 4):
-    """Dicts become ``Frozen`` and lists tuples, ``depth`` levels down (JSON sees no difference).
+def freeze(obj):
+    """Dicts become ``Frozen`` and lists tuples, all the way down (JSON sees no difference).
 
-    Four levels cover the figure, its traces, layout and frames and their
-    direct members; below that sit encoded arrays, which nothing edits.
-    Freezing everything would cost a few milliseconds per figure.
+    What is already ``Frozen`` is taken as frozen throughout and not walked
+    again: the frame builders, which make most of a figure's objects, build
+    them frozen, so this pass stays about a millisecond.
     """
-    if depth == 0:
+    if isinstance(obj, Frozen):
         return obj
     if isinstance(obj, dict):
-        return Frozen((k, freeze(v, depth - 1)) for k, v in obj.items())
+        return Frozen((k, freeze(v)) for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
-        return tuple(freeze(v, depth - 1) for v in obj)
+        return tuple(freeze(v) for v in obj)
     return obj
 
 
@@ -601,8 +602,9 @@ class PlainFigure(go.Figure):
     frozen dicts as built, frames included.  Every way of changing the figure
     raises ``TypeError``: these figures live in a cache shared by a class, and
     a change that was silently dropped (or, worse, kept) would be a bug either
-    way.  Read a figure through ``to_dict()``; ``go.Figure(fig.to_dict())``
-    gives an editable, validated copy.
+    way.  Read a figure through ``to_dict()``; ``go.Figure(fig.thawed())``
+    gives an editable, validated copy (Plotly's validator edits what it reads,
+    so it refuses ``to_dict()`` itself).
     """
 
     def __init__(self, data: list[dict], layout: dict, frames: list[dict] | None = None):
@@ -664,20 +666,24 @@ def contour_height(surface, width: int = 640, extra: int = 190) -> int:
     return int(min(max(width * ratio + extra, 430), 700))
 
 
+def sent_size(fig: PlainFigure) -> int:
+    """Bytes of chart JSON Streamlit sends for ``fig`` (plotly.io.to_json writes '/', '<' and
+    '>' as \\u002f etc.; base64 is full of '/', so plain JSON undercounts by about a tenth)."""
+    import orjson
+
+    raw = orjson.dumps(fig.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY)
+    return len(raw) + 5 * (raw.count(b"/") + raw.count(b"<") + raw.count(b">"))
+
+
 def within_budget(build, budget: int):
     """``build(frame_budget)``, rebuilt with fewer frames until its JSON fits ``CHART_BUDGET``.
 
     The frame planner's byte estimate is close but not exact; measuring the
     result (orjson, under a millisecond) makes the cap a guarantee.
     """
-    import orjson
-
     for _ in range(4):
         fig = build(budget)
-        raw = orjson.dumps(fig.to_dict())
-        # Streamlit sends plotly.io.to_json, which writes '/', '<' and '>' as \u002f etc.:
-        # base64 is full of '/', so plain JSON undercounts by about a tenth.
-        size = len(raw) + 5 * (raw.count(b"/") + raw.count(b"<") + raw.count(b">"))
+        size = sent_size(fig)
         if size <= CHART_BUDGET:
             return fig
         budget = max(10_000, budget - (size - CHART_BUDGET) - 20_000)
@@ -828,16 +834,31 @@ def _lifted(surface, grid: Grid, path: Path, lift: float) -> np.ndarray:
     return np.column_stack([pts, h])
 
 
+def _thin(n: int, most: int) -> np.ndarray:
+    """Indices of at most ``most`` evenly spread points of ``n``, first and last included."""
+    return np.unique(np.linspace(0, n - 1, min(n, most)).round().astype(int))
+
+
 FRAMES_3D = 40      # a 3D frame is a full WebGL redraw: fewer, and thinned
 POINTS_3D = 150     # per path and frame
 
 
 def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: int = 680) -> PlainFigure:
+    """The 3D figure within the chart budget: fewer frames and thinner trails until it fits."""
+    for frames, points in ((FRAMES_3D, POINTS_3D), (30, 100), (20, 60), (12, 40), (6, 25)):
+        fig = _surface3d_figure(surface, grid, paths, start, height, frames, points)
+        if sent_size(fig) <= CHART_BUDGET:
+            break
+    return fig
+
+
+def _surface3d_figure(surface, grid: Grid, paths: list[Path], start, height: int, n_frames: int,
+                      n_points: int) -> PlainFigure:
     """The surface in 3D with each path lifted onto it (heights as coloured), with Play/Pause.
 
     3D traces only animate with a redraw, so frames are fewer (``FRAMES_3D``)
     and each carries its trails thinned to ``POINTS_3D`` points; the figure
-    at rest shows every step.  The camera looks down from high on the side
+    at rest shows every step (thinned too when a long run would not fit).  The camera looks down from high on the side
     the paths leave by, so escaping paths are not hidden behind the surface.
     """
     z_label = "log-scaled f" if grid.log else "f"
@@ -848,7 +869,8 @@ def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: i
                  contours=dict(z=dict(show=True, usecolormap=False, color="rgba(80,100,120,0.35)",
                                       width=1)))]
     lifted = [_lifted(surface, grid, p, lift) for p in paths]
-    for p, xyz in zip(paths, lifted):
+    for p, full in zip(paths, lifted):
+        xyz = full[_thin(len(full), 8 * n_points)]
         data.append(dict(type="scatter3d", mode="lines+markers", x=_f32(xyz[:, 0]), y=_f32(xyz[:, 1]),
                          z=_f32(xyz[:, 2]), name=p.label, line=dict(color=p.color, width=7, dash=p.dash),
                          marker=dict(size=3, color=p.color),
@@ -890,7 +912,7 @@ def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: i
     steps = max((p.points.shape[0] - 1 for p in paths), default=0)
     frames = None
     if steps > 0 and paths:
-        idx = frame_steps(steps, FRAMES_3D)
+        idx = frame_steps(steps, n_frames)
         anim = _animation(idx, y=-0.02)
         for menu in anim["updatemenus"]:
             for b in menu["buttons"]:
@@ -905,8 +927,7 @@ def surface3d_figure(surface, grid: Grid, paths: list[Path], start, *, height: i
             fd = []
             for xyz in lifted:
                 upto = xyz[: min(int(k), len(xyz) - 1) + 1]
-                keep = np.unique(np.linspace(0, len(upto) - 1, min(len(upto), POINTS_3D)).round().astype(int))
-                sub = upto[keep]
+                sub = upto[_thin(len(upto), n_points)]
                 # the type, though plotly.js takes it from the trace: without it Plotly's
                 # validator reads a 2D scatter, and go.Figure (the HTML export) raises
                 fd.append(dict(type="scatter3d", x=_f32(sub[:, 0]), y=_f32(sub[:, 1]), z=_f32(sub[:, 2])))
