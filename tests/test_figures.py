@@ -242,9 +242,6 @@ def mutable_containers(obj, path="fig", out=None) -> list[str]:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="freeze() stops four levels down (5adf86a, for speed): frame "
-                   "entries, slider steps, fonts and marker lines of a cached figure are plain, "
-                   "mutable dicts and lists. Issue 8: nothing cached can be mutated.")
 @pytest.mark.parametrize("kind", ["contour", "panels"])
 def test_nothing_inside_a_shared_figure_is_mutable(kind):
     found = mutable_containers(every_builder()[kind].to_dict())
@@ -384,9 +381,6 @@ def test_the_largest_view_fits_the_chart_budget(surface, early):
     assert not over, f"over {BUDGET} bytes: {over}"
 
 
-@pytest.mark.xfail(strict=True, reason="3D Play/Pause (b80233a) resends every trail in each of its "
-                   "redraw frames: 0.5-1.3 MB for 8 runs x 1000 steps, 480 kB for the Banana valley "
-                   "lesson. Remove this mark once every 3D view fits.")
 def test_the_3d_view_fits_the_chart_budget():
     cases = {p.key: p.scenario for p in presets.PRESETS}
     cases.update({f"{n}, largest": biggest(n) for n in surfaces.names()})
