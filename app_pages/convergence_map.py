@@ -15,7 +15,7 @@ def open_in_playground() -> None:
     start = maps.start_from_map_selection(st.session_state.get(ps.key("chart")), surface_of(sc.surface))
     if start is None:
         return
-    pagestate.PageState.preset("pg", sc.with_(start=start, steps=min(sc.steps, cache.MAP_STEPS)))
+    pagestate.PageState.preset("pg", sc.with_(start=start, steps=cache.map_steps(sc.link)))
     st.session_state["goto"] = "app_pages/playground.py"
 
 

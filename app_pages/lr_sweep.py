@@ -15,6 +15,7 @@ def open_in_playground() -> None:
     if picked is None:
         return
     i, lr = picked
+    lr = float(f"{lr:.3g}")  # a readable rate for the Playground's label and slider
     runs = tuple(r if j != i else type(r).of(r.name, **{**r.kwargs, "lr": lr}) for j, r in enumerate(sc.runs))
     pagestate.PageState.preset("pg", sc.with_(runs=runs, steps=min(sc.steps, 1000)))
     st.session_state["goto"] = "app_pages/playground.py"

@@ -214,7 +214,10 @@ def sweeps(link: str) -> list:
     sc = _scenario(link)
     grids = [sweep.lr_grid(r.name) for r in sc.runs]
     lo, hi = float(min(g[0] for g in grids)), float(max(g[-1] for g in grids))
-    return [(r, _one_sweep(sc.surface, r.text, float(sc.start[0]), float(sc.start[1]), sc.steps, lo, hi))
+    # The sweep sets the lr itself: key it without the run's own lr, so nudging that slider
+    # (which only moves where the scrubber starts) computes nothing.
+    return [(r, _one_sweep(sc.surface, Run.of(r.name, **{**r.kwargs, "lr": 1.0}).text,
+                           float(sc.start[0]), float(sc.start[1]), sc.steps, lo, hi))
             for r in sc.runs]
 
 

@@ -149,7 +149,7 @@ def sidebar(ps: PageState, *, start: bool = True, noise: bool = True) -> None:
             run_controls(ps, i, run.name, labels[i], advanced)
         s = state.surface_of(ps.scenario.surface)
         if start:
-            st.number_input("Start x₀ (or click the plot)", min_value=float(s.x_range[0]),
+            st.number_input("Start x₀", min_value=float(s.x_range[0]),
                             max_value=float(s.x_range[1]), key=ps.key("x0"), step=0.1, format="%.3f")
             st.number_input("Start y₀", min_value=float(s.y_range[0]), max_value=float(s.y_range[1]),
                             key=ps.key("y0"), step=0.1, format="%.3f")
