@@ -20,6 +20,9 @@ st.plotly_chart(fig, key=ps.key("chart"), on_select=lambda: chrome.on_plot_selec
 chart, numbers = st.columns([1, 1.35], vertical_alignment="top")
 chart.plotly_chart(cache.loss(sc.link), key=ps.key("loss"), theme=None, width="stretch",
                    config={"displaylogo": False})
+lr_fig = cache.lr_chart(sc.link)
+if lr_fig is not None:
+    chart.plotly_chart(lr_fig, key=ps.key("lrs"), theme=None, width="stretch", config={"displaylogo": False})
 with numbers:
     chrome.summary(sc.link, s, paths)
 if not ps.present:

@@ -56,7 +56,8 @@ def _single(surface: str, run_text: str, x0: float, y0: float, steps: int,
             noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     run = run_from_text(run_text)
     opt = optimizers.get(run.name, **run.kwargs)
-    return _keep(optimizers.run(opt, surface_of(surface), (x0, y0), steps, noise=noise, seed=seed))
+    return _keep(optimizers.run(opt, surface_of(surface), (x0, y0), steps, noise=noise, seed=seed,
+                                schedule=run.schedule_obj()))
 
 
 @lru_cache(maxsize=32)
@@ -97,7 +98,7 @@ def trajectory(surface: str, run: Run, start, steps: int, noise: float = 0.0,
     """
     x0, y0, b = float(start[0]), float(start[1]), bucket(steps)
     options = lr_options(run.name)
-    if not noise and run.lr in options:
+    if not noise and not run.schedule and run.lr in options:
         rest = Run.of(run.name, **{**run.kwargs, "lr": options[0]}).text
         if _nudged((surface, rest, x0, y0, b), run.lr):
             all_points, diverged = _sweep(surface, rest, x0, y0, b)
@@ -118,7 +119,7 @@ def _cloud(surface: str, run_text: str, x0: float, y0: float, steps: int, noise:
     run = run_from_text(run_text)
     opt = optimizers.get(run.name, **run.kwargs)
     return _keep(optimizers.run(opt, surface_of(surface), np.tile([x0, y0], (k, 1)), steps,
-                                noise=noise, seed=seed))
+                                noise=noise, seed=seed, schedule=run.schedule_obj()))
 
 
 def cloud(scenario: Scenario, run: Run) -> tuple[np.ndarray, np.ndarray, int]:
@@ -164,6 +165,15 @@ def contour(link: str, height: int) -> figures.PlainFigure:
     sc = _scenario(link)
     s = surface_of(sc.surface)
     return figures.contour_figure(s, grid(sc.surface), paths(sc), sc.start, height=height)
+
+
+@lru_cache(maxsize=64)
+def lr_chart(link: str) -> figures.PlainFigure | None:
+    """Learning rate per step for the runs with a schedule (None if none has one)."""
+    sc = _scenario(link)
+    series = [(figures.run_label(r), figures.color(r.name), figures.DASHES[figures.copy_index(sc.runs, i) % 4],
+               r.schedule_obj().lrs(r.lr, sc.steps)) for i, r in enumerate(sc.runs) if r.schedule]
+    return figures.lr_figure(series) if series else None
 
 
 @lru_cache(maxsize=96)

@@ -50,6 +50,26 @@ def _knob(ps: PageState, i: int, name: str, knob: optimizers.Knob) -> None:
     _slider(label, knob_options(knob), keys[knob.name], knob.help)
 
 
+def schedule_controls(ps: PageState, i: int) -> None:
+    """The run's learning-rate schedule (torch.optim.lr_scheduler's) and its arguments."""
+    names = optimizers.schedules.names()
+    st.selectbox("Learning-rate schedule", (None, *names), key=ps.key("run", i, "sched"),
+                 format_func=lambda n: "constant η" if n is None else optimizers.schedules.spec(n).label,
+                 on_change=ps.pick_schedule, args=(i,))
+    name = st.session_state.get(ps.key("run", i, "sched"))
+    if not name:
+        return
+    spec = optimizers.schedules.spec(name)
+    cols = st.columns(len(spec.knobs))
+    for col, knob in zip(cols, spec.knobs):
+        key = ps.key("run", i, "sched", knob.name)
+        if knob.scale == "int":
+            col.number_input(knob.name, min_value=1, max_value=int(knob.hi), step=1, key=key, help=knob.help)
+        else:
+            col.number_input(knob.name, min_value=0.0, max_value=float(knob.hi), step=0.01, key=key,
+                             format="%.4g", help=knob.help)
+
+
 def run_controls(ps: PageState, i: int, name: str, label: str, advanced: bool) -> None:
     """One optimizer: a header in its colour, then its sliders (all of them if ``advanced``).
 
@@ -62,6 +82,8 @@ def run_controls(ps: PageState, i: int, name: str, label: str, advanced: bool) -
     for knob in spec.knobs:
         if advanced or not knob.advanced:
             _knob(ps, i, name, knob)
+    if advanced or st.session_state.get(ps.key("run", i, "sched")):
+        schedule_controls(ps, i)
 
 
 def lessons(ps: PageState, key: str = "lesson") -> None:

@@ -121,6 +121,11 @@ class PageState:
         for name, value in plain.items():
             ss.setdefault(self.key(name), value)
         for i, run in enumerate(sc.runs):
+            sched = run.schedule_obj()
+            ss.setdefault(self.key("run", i, "sched"), sched.name if sched else None)
+            if sched:
+                for k, v in sched.kwargs.items():
+                    ss.setdefault(self.key("run", i, "sched", k), v)
             values = {**optimizers.spec(run.name).defaults, **run.kwargs}
             for field, key in self.run_keys(i, run.name).items():
                 if key in ss:
@@ -147,7 +152,7 @@ class PageState:
             hyper.update({f: ss[k] for f, k in keys.items() if not f.startswith("betas.") and k in ss})
             if keys.get("betas.0") in ss and keys.get("betas.1") in ss:
                 hyper["betas"] = (ss[keys["betas.0"]], ss[keys["betas.1"]])
-            runs.append(Run.of(run.name, **hyper))
+            runs.append(Run.of(run.name, schedule=self._schedule(i, run), **hyper))
         surface = ss.get(self.key("surface"), old.surface)
         if surface == state.FORMULA or state.split_formula(old.surface):
             surface = old.surface  # the formula box sets a formula; the selectbox leaves it
@@ -174,6 +179,50 @@ class PageState:
                             f"in the sidebar.")
         return sc.with_(runs=tuple(shown)), problems
 
+    def _schedule(self, i: int, run: Run) -> str:
+        """The run's schedule as its widgets show it (link form), or its stored one."""
+        ss = st.session_state
+        name = ss.get(self.key("run", i, "sched"), None)
+        if self.key("run", i, "sched") not in ss:
+            return run.schedule
+        if not name:
+            return ""
+        spec = optimizers.schedules.spec(name)
+        args = {}
+        for knob in spec.knobs:
+            v = ss.get(self.key("run", i, "sched", knob.name))
+            if v is not None:
+                args[knob.name] = int(v) if knob.scale == "int" else float(v)
+        try:
+            return state.schedule_text(optimizers.schedule(name, **args))
+        except (ValueError, TypeError) as err:
+            ss[self.key("schedule_error")] = f"{spec.label}: {err}"
+            return run.schedule
+
+    def pick_schedule(self, i: int) -> None:
+        """A schedule was picked for run ``i``: its arguments start spread over the steps."""
+        ss = st.session_state
+        name = ss.get(self.key("run", i, "sched"))
+        for k in [k for k in ss if isinstance(k, str) and k.startswith(self.key("run", i, "sched") + ".")]:
+            del ss[k]
+        if name:
+            for k, v in self.schedule_defaults(name, self.scenario.steps).items():
+                ss[self.key("run", i, "sched", k)] = v
+
+    def schedule_defaults(self, name: str, steps: int) -> dict:
+        """Arguments a schedule starts with when picked: spread over the run's steps."""
+        spec = optimizers.schedules.spec(name)
+        guess = {"step_size": max(1, steps // 4), "T_max": max(1, steps), "total_iters": max(1, steps // 5),
+                 "warmup_steps": max(1, steps // 10), "gamma": 0.97 if name == "exponential" else 0.5}
+        out = {**spec.defaults}
+        for k in spec.required:
+            out[k] = guess[k]
+        if name == "warmup_cosine":
+            out["T_max"] = max(1, steps - out["warmup_steps"])
+        if name == "step":
+            out["gamma"] = 0.5
+        return out
+
     # --- edits (callbacks) --------------------------------------------------------------------------------
     def set_surface(self) -> None:
         """A new surface gets its own start and every optimizer its tuned learning rate."""
@@ -196,7 +245,8 @@ class PageState:
     def _on_surface(self, sc: Scenario, key: str) -> Scenario:
         """The scenario moved to surface ``key``: its start, and each optimizer's tuned rate."""
         s = state.surface_of(key)
-        runs = tuple(Run.of(r.name, **{**r.kwargs, "lr": cache.default_lr(key, r.name)}) for r in sc.runs)
+        runs = tuple(Run.of(r.name, schedule=r.schedule, **{**r.kwargs, "lr": cache.default_lr(key, r.name)})
+                     for r in sc.runs)
         return sc.with_(surface=key, start=s.start, runs=runs)
 
     def set_formula(self) -> None:

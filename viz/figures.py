@@ -207,7 +207,26 @@ def run_label(run) -> str:
             extra.append(f"β=({', '.join(fmt(x) for x in v)})")
         else:
             extra.append(f"{sym}={fmt(v)}")
+    sched = getattr(run, "schedule", "")
+    if sched:
+        extra.append(sched.split(":")[0])
     return f"{spec.label} (η={fmt(run.lr)}{''.join(', ' + e for e in extra)})"
+
+
+def lr_figure(series: list[tuple[str, str, str, np.ndarray]], *, height: int = 200) -> PlainFigure:
+    """Learning rate per step, one line per run: ``(label, colour, dash, lrs)`` each."""
+    data = [dict(type="scatter", mode="lines", x=_b64(np.arange(1, len(lrs) + 1, dtype=np.int32)),
+                 y=_f32(lrs), name=label, line=dict(color=c, width=2.5, dash=dash, shape="hv"),
+                 hovertemplate=f"<b>{label}</b><br>step %{{x}}: η = %{{y:.4g}}<extra></extra>")
+            for label, c, dash, lrs in series]
+    axis = dict(showgrid=True, gridcolor="#e4e7eb", zeroline=False, linecolor="#9aa5b1", mirror=True,
+                ticks="outside")
+    layout = dict(font=dict(FONT, size=13), paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height,
+                  margin=dict(l=70, r=15, t=34, b=40), showlegend=False, hovermode="closest",
+                  title=dict(text="Learning rate per step", font=dict(size=15), x=0, xanchor="left"),
+                  xaxis=dict(axis, title=dict(text="step")), yaxis=dict(axis, title=dict(text="η"),
+                                                                        rangemode="tozero"))
+    return _fast(data, layout)
 
 
 def copy_index(runs, i: int) -> int:

@@ -73,16 +73,18 @@ def surface_of(key: str):
 
 @dataclass(frozen=True)
 class Run:
-    """One optimizer with its hyperparameters (only those that differ from torch's defaults)."""
+    """One optimizer with its hyperparameters (only those that differ from torch's defaults)
+    and its learning-rate schedule (``schedule_text`` form, "" for a constant rate)."""
 
     name: str
     hyper: tuple[tuple[str, Any], ...] = ()
+    schedule: str = ""
 
     @staticmethod
-    def of(name: str, **hyper) -> "Run":
+    def of(name: str, schedule: str = "", **hyper) -> "Run":
         defaults = optimizers.spec(name).defaults
         kept = {k: _norm(v) for k, v in hyper.items() if k == "lr" or _norm(v) != _norm(defaults[k])}
-        return Run(name, tuple(sorted(kept.items())))
+        return Run(name, tuple(sorted(kept.items())), schedule)
 
     @property
     def kwargs(self) -> dict[str, Any]:
@@ -94,8 +96,36 @@ class Run:
 
     @property
     def text(self) -> str:
-        """The link form: ``adam,betas=0.8/0.999,lr=0.3``."""
-        return ",".join([self.name] + [f"{k}={_value_text(v)}" for k, v in self.hyper])
+        """The link form: ``adam,betas=0.8/0.999,lr=0.3`` (``,schedule=cosine:T_max=100:eta_min=0``)."""
+        parts = [self.name] + [f"{k}={_value_text(v)}" for k, v in self.hyper]
+        if self.schedule:
+            parts.append(f"schedule={self.schedule}")
+        return ",".join(parts)
+
+    def schedule_obj(self):
+        """The ``optimizers.Schedule`` this run uses, or None."""
+        return schedule_of(self.schedule) if self.schedule else None
+
+
+def schedule_text(sched) -> str:
+    """A schedule as it travels in a link: ``cosine:T_max=100:eta_min=0`` (every argument)."""
+    return ":".join([sched.name] + [f"{k}={_num(v) if isinstance(v, float) else v}"
+                                    for k, v in sched.kwargs.items()])
+
+
+def schedule_of(text: str):
+    """``optimizers.schedule`` from its link form; ValueError/TypeError naming what is wrong."""
+    name, *pairs = text.split(":")
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise ValueError(f"schedule argument {shown(pair)} is not key=value")
+        x = _float(raw)
+        if x is None:
+            raise ValueError(f"schedule argument {key}={shown(raw)} is not a finite number")
+        kwargs[key] = int(x) if x == int(x) and "." not in raw and "e" not in raw.lower() else x
+    return optimizers.schedule(name, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -195,11 +225,14 @@ def decode_link(text: str) -> Scenario:
 def run_from_text(text: str) -> Run:
     name, *pairs = text.split(",")
     defaults = optimizers.spec(name).defaults
-    hyper = {}
+    hyper, schedule = {}, ""
     for pair in pairs:
         key, _, raw = pair.partition("=")
-        hyper[key] = _parse_value(defaults[key], raw)
-    return Run.of(name, **hyper)
+        if key == "schedule":
+            schedule = raw
+        else:
+            hyper[key] = _parse_value(defaults[key], raw)
+    return Run.of(name, schedule=schedule, **hyper)
 
 
 # --- decoding: forgiving, and loud about what it forgave --------------------
@@ -251,8 +284,16 @@ def decode_run(text: str, problems: list[str]) -> Run | None:
         return None
     defaults = spec.defaults
     hyper: dict[str, Any] = {}
+    schedule = ""
     for pair in pairs:
         key, sep, raw = pair.partition("=")
+        if key == "schedule" and sep:
+            try:
+                schedule = schedule_text(schedule_of(raw))
+            except (ValueError, TypeError) as err:
+                problems.append(f"{spec.label}: the schedule {shown(raw)} cannot be used ({err}); "
+                                f"a constant learning rate instead")
+            continue
         if not sep or key not in defaults:
             problems.append(f"{spec.label}: unknown setting {shown(pair)} was ignored "
                             f"(accepted: {', '.join(defaults)})")
@@ -273,7 +314,7 @@ def decode_run(text: str, problems: list[str]) -> Run | None:
             problems.append(f"{spec.label}: {key} given twice ({_value_text(hyper[key])} and "
                             f"{_value_text(value)}); kept the last")
         hyper[key] = value
-    return Run.of(name, **hyper)
+    return Run.of(name, schedule=schedule, **hyper)
 
 
 def decode(params: Mapping[str, Any], default: Scenario, *, max_runs: int = MAX_RUNS) -> Decoded:
