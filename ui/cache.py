@@ -53,11 +53,11 @@ def _keep(tr: optimizers.Trajectory) -> tuple[np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=512)
 def _single(surface: str, run_text: str, x0: float, y0: float, steps: int,
-            noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            noise: float, seed: int, batch: int = 0) -> tuple[np.ndarray, np.ndarray]:
     run = run_from_text(run_text)
     opt = optimizers.get(run.name, **run.kwargs)
     return _keep(optimizers.run(opt, surface_of(surface), (x0, y0), steps, noise=noise, seed=seed,
-                                schedule=run.schedule_obj()))
+                                schedule=run.schedule_obj(), batch_size=batch or None))
 
 
 @lru_cache(maxsize=32)
@@ -90,7 +90,7 @@ def _nudged(key: tuple, lr: float) -> bool:
 
 
 def trajectory(surface: str, run: Run, start, steps: int, noise: float = 0.0,
-               seed: int = 0) -> tuple[np.ndarray, int]:
+               seed: int = 0, batch: int = 0) -> tuple[np.ndarray, int]:
     """Points (steps + 1, 2), read-only, and the step it diverged at (-1 if never).
 
     Identical, bit for bit, whichever cache answers: a path for fewer steps is
@@ -98,13 +98,13 @@ def trajectory(surface: str, run: Run, start, steps: int, noise: float = 0.0,
     """
     x0, y0, b = float(start[0]), float(start[1]), bucket(steps)
     options = lr_options(run.name)
-    if not noise and not run.schedule and run.lr in options:
+    if not noise and not batch and not run.schedule and run.lr in options:
         rest = Run.of(run.name, **{**run.kwargs, "lr": options[0]}).text
         if _nudged((surface, rest, x0, y0, b), run.lr):
             all_points, diverged = _sweep(surface, rest, x0, y0, b)
             i = options.index(run.lr)
             return _prefix(all_points[:, i], int(diverged[i]), steps)
-    points, diverged = _single(surface, run.text, x0, y0, b, float(noise), int(seed))
+    points, diverged = _single(surface, run.text, x0, y0, b, float(noise), int(seed), int(batch))
     return _prefix(points, int(diverged), steps)
 
 
@@ -125,9 +125,14 @@ def _cloud(surface: str, run_text: str, x0: float, y0: float, steps: int, noise:
 def cloud(scenario: Scenario, run: Run) -> tuple[np.ndarray, np.ndarray, int]:
     """The noise cloud of ``run``: its k paths (steps + 1, k, 2), their mean path, and the
     step the mean stopped being finite (-1 if never)."""
-    points, _ = _cloud(scenario.surface, run.text, float(scenario.start[0]), float(scenario.start[1]),
-                       bucket(scenario.steps), float(scenario.noise), int(scenario.seed), scenario.cloud)
-    points = points[: scenario.steps + 1]
+    if scenario.batch:  # minibatch orders: one run per seed (a batch shares one order)
+        points = np.stack([trajectory(scenario.surface, run, scenario.start, scenario.steps, scenario.noise,
+                                      scenario.seed + j, scenario.batch)[0] for j in range(scenario.cloud)],
+                          axis=1)
+    else:
+        points, _ = _cloud(scenario.surface, run.text, float(scenario.start[0]), float(scenario.start[1]),
+                           bucket(scenario.steps), float(scenario.noise), int(scenario.seed), scenario.cloud)
+        points = points[: scenario.steps + 1]
     with np.errstate(all="ignore"):
         mean = np.nanmean(np.where(np.isfinite(points), points, np.nan), axis=1)
     bad = np.flatnonzero(~np.isfinite(mean).all(axis=1))
@@ -139,13 +144,13 @@ def paths(scenario: Scenario) -> list[figures.Path]:
     out = []
     for i, run in enumerate(scenario.runs):
         copy = figures.copy_index(scenario.runs, i)
-        if scenario.noise and scenario.cloud > 1:
+        if (scenario.noise or scenario.batch) and scenario.cloud > 1:
             members, mean, diverged = cloud(scenario, run)
             out.append(figures.Path(run.name, figures.run_label(run) + f", mean of {scenario.cloud}",
                                     mean, diverged, copy=copy, cloud=members))
             continue
         points, diverged = trajectory(scenario.surface, run, scenario.start, scenario.steps,
-                                      scenario.noise, scenario.seed)
+                                      scenario.noise, scenario.seed, scenario.batch)
         out.append(figures.Path(run.name, figures.run_label(run), points, diverged, copy=copy))
     return out
 

@@ -154,6 +154,11 @@ def sidebar(ps: PageState, *, start: bool = True, noise: bool = True) -> None:
                      format_func=_surface_label, on_change=ps.set_surface)
         if state.split_formula(sc.surface) is not None:
             formula_box(ps)
+        here = state.surface_of(sc.surface)
+        if getattr(here, "standardized", None):
+            st.toggle("Standardize the inputs", value=here.name == here.standardized,
+                      key=ps.key("std", here.name), on_change=ps.standardize,
+                      help="Centre and scale the data's inputs: the long valley turns into a round bowl.")
         full = len(sc.runs) >= ps.max_runs
         labels = [figures.run_label(r) for r in sc.runs]
         st.multiselect("Optimizers", list(range(len(sc.runs))), key=ps.key("shown"),
@@ -178,10 +183,17 @@ def sidebar(ps: PageState, *, start: bool = True, noise: bool = True) -> None:
         _slider("Steps", STEPS, ps.key("steps"))
         if not noise:
             return
+        rows = getattr(s, "n_data", 0)
+        if rows:
+            sizes = tuple(b for b in (0, 1, 2, 4, 8, 16, 32) if b < rows) + (rows,)
+            st.select_slider("Minibatch size", sizes, key=ps.key("batch"),
+                             format_func=lambda b: "full data" if b in (0, rows) else str(b),
+                             help=f"Each step's gradient from this many of the {rows} data points, "
+                                  "drawn without replacement per epoch: SGD's real noise.")
         _slider("Gradient noise σ", NOISE, ps.key("noise"),
                 help="Gaussian noise of this standard deviation added to every gradient "
                      "(a stand-in for minibatch noise).")
-        if ss.get(ps.key("noise")):
+        if ss.get(ps.key("noise")) or ss.get(ps.key("batch")):
             st.number_input("Noise seed", min_value=0, max_value=state.MAX_SEED, step=1, key=ps.key("seed"))
             _slider("Noise cloud (runs)", CLOUD, ps.key("cloud"),
                     help="Run each optimizer this many times under different noise: the runs are "

@@ -103,7 +103,7 @@ class PageState:
             del ss[k]
         for k in [k for k in ss if isinstance(k, str) and k.startswith(self.prefix + ".run.")]:
             del ss[k]
-        for name in ("surface", "x0", "y0", "steps", "noise", "seed", "cloud", "add", "shown", "f", "xr", "yr"):
+        for name in ("surface", "x0", "y0", "steps", "noise", "seed", "cloud", "batch", "add", "shown", "f", "xr", "yr"):
             ss.pop(self.key(name), None)
 
     # --- widgets <-> scenario --------------------------------------------------------------------------
@@ -113,7 +113,8 @@ class PageState:
         formula = state.split_formula(sc.surface)
         plain = {"surface": state.FORMULA if formula else sc.surface,
                  "x0": float(sc.start[0]), "y0": float(sc.start[1]),
-                 "steps": sc.steps, "noise": float(sc.noise), "seed": int(sc.seed), "cloud": int(sc.cloud)}
+                 "steps": sc.steps, "noise": float(sc.noise), "seed": int(sc.seed), "cloud": int(sc.cloud),
+                 "batch": int(sc.batch)}
         plain["shown"] = list(range(len(sc.runs)))
         if formula:
             text, xr, yr = formula
@@ -160,7 +161,8 @@ class PageState:
             surface, tuple(runs),
             (float(ss.get(self.key("x0"), old.start[0])), float(ss.get(self.key("y0"), old.start[1]))),
             int(ss.get(self.key("steps"), old.steps)), float(ss.get(self.key("noise"), old.noise)),
-            int(ss.get(self.key("seed"), old.seed)), int(ss.get(self.key("cloud"), old.cloud)))
+            int(ss.get(self.key("seed"), old.seed)), int(ss.get(self.key("cloud"), old.cloud)),
+            int(ss.get(self.key("batch"), old.batch)))
         if sc != old and self.problems and ss.get(self.key("link_seen")) is not None:
             self.dismiss()  # the first edit after opening a link clears its notice
         ss[self.key("link_seen")] = True
@@ -198,6 +200,14 @@ class PageState:
         except (ValueError, TypeError) as err:
             ss[self.key("schedule_error")] = f"{spec.label}: {err}"
             return run.schedule
+
+    def standardize(self) -> None:
+        """The data's inputs standardized or not: the same runs on the other line fit."""
+        sc = self.scenario
+        s = state.surface_of(sc.surface)
+        other = s.unstandardized if s.name == s.standardized else s.standardized
+        if other and other != sc.surface:
+            self.show(sc.with_(surface=other))
 
     def pick_schedule(self, i: int) -> None:
         """A schedule was picked for run ``i``: its arguments start spread over the steps."""
@@ -247,7 +257,7 @@ class PageState:
         s = state.surface_of(key)
         runs = tuple(Run.of(r.name, schedule=r.schedule, **{**r.kwargs, "lr": cache.default_lr(key, r.name)})
                      for r in sc.runs)
-        return sc.with_(surface=key, start=s.start, runs=runs)
+        return sc.with_(surface=key, start=s.start, runs=runs, batch=0)
 
     def set_formula(self) -> None:
         """The formula box changed: use it if it works, else say why and keep the last good one."""

@@ -41,7 +41,8 @@ MAX_PARAM_CHARS = 400   # a longer value in a link is not read at all
 MAX_PROBLEMS_SHOWN = 12
 # Streamlit's own query parameters: not ours to complain about.
 FOREIGN_KEYS = frozenset({"embed", "embed_options"})
-KEYS = ("surface", "f", "xr", "yr", "opt", "x0", "y0", "steps", "noise", "seed", "cloud", "present")
+KEYS = ("surface", "f", "xr", "yr", "opt", "x0", "y0", "steps", "noise", "batch", "seed", "cloud",
+        "present")
 MAX_CLOUD = 30  # noise seeds drawn at once in a noise cloud
 FORMULA = "formula"  # surface=formula&f=<text>&xr=lo/hi&yr=lo/hi: a user's own f(x, y)
 
@@ -139,6 +140,7 @@ class Scenario:
     noise: float = 0.0
     seed: int = 0
     cloud: int = 0   # with noise: this many noisy runs, drawn faintly around their mean
+    batch: int = 0   # on a data surface: minibatch size (0: the full data set every step)
 
     def with_(self, **changes) -> "Scenario":
         return replace(self, **changes)
@@ -197,6 +199,8 @@ def encode(scenario: Scenario, present: bool = False) -> dict[str, str | list[st
         out["seed"] = str(scenario.seed)
     if scenario.cloud:
         out["cloud"] = str(scenario.cloud)
+    if scenario.batch:
+        out["batch"] = str(scenario.batch)
     if present:
         out["present"] = "1"
     return out
@@ -219,7 +223,8 @@ def decode_link(text: str) -> Scenario:
         surface = formula_key(params["f"][0], _pair(params["xr"][0]), _pair(params["yr"][0]))
     return Scenario(surface, runs, (float(params["x0"][0]), float(params["y0"][0])),
                     int(params["steps"][0]), float(params.get("noise", ["0"])[0]),
-                    int(params.get("seed", ["0"])[0]), int(params.get("cloud", ["0"])[0]))
+                    int(params.get("seed", ["0"])[0]), int(params.get("cloud", ["0"])[0]),
+                    int(params.get("batch", ["0"])[0]))
 
 
 def run_from_text(text: str) -> Run:
@@ -429,6 +434,18 @@ def decode(params: Mapping[str, Any], default: Scenario, *, max_runs: int = MAX_
                             f"using {_num(getattr(scenario, key))}")
         else:
             scenario = scenario.with_(**{key: int(x) if whole else x})
+
+    raw = single("batch")
+    if raw is not None:
+        rows = getattr(s, "n_data", 0)
+        x = _float(raw)
+        if not rows:
+            problems.append(f"batch={shown(raw)} ignored: {s.label} has no data to draw minibatches from")
+        elif x is None or x != int(x) or not 0 <= x <= rows:
+            problems.append(f"batch={shown(raw)} is not a whole number from 0 (the full data set) to "
+                            f"{rows}; using the full data set")
+        else:
+            scenario = scenario.with_(batch=int(x))
 
     present = False
     raw = single("present")
