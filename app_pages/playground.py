@@ -13,7 +13,14 @@ ps, sc = chrome.page(P, presets.ZIGZAG, title="Optimizer playground",
 s = surface_of(sc.surface)
 paths = cache.paths(sc)
 height = figures.PRESENT_HEIGHT if ps.present else figures.contour_height(s, 760)
-fig = cache.contour(sc.link, height)
+inside = st.toggle("Inside one step", key=ps.key("inside"),
+                   help="Arrows at one step: where the gradient points, where the optimizer's memory "
+                        "points, and the step it actually takes.")
+k = st.slider("Step", 0, sc.steps - 1, key=ps.key("inside_step"), value=min(3, sc.steps - 1)) \
+    if inside and sc.steps > 1 else 0
+fig = cache.contour_inside(sc.link, height, k) if inside else cache.contour(sc.link, height)
+if inside:
+    chrome.inside_table(cache.inside_step(sc.link, k))
 st.plotly_chart(fig, key=ps.key("chart"), on_select=lambda: chrome.on_plot_select(ps),
                 selection_mode=("points",), theme=None, width="stretch",
                 config={"displaylogo": False, "scrollZoom": False})

@@ -271,3 +271,45 @@ def convergence_maps(link: str) -> list:
 def map_figure(link: str, color_by: str, height: int) -> figures.PlainFigure:
     sc = _scenario(link)
     return maps.map_figure(surface_of(sc.surface), convergence_maps(link), color_by=color_by, height=height)
+
+
+# --- inside one step (issue 10) -----------------------------------------------------------------
+
+@lru_cache(maxsize=64)
+def _recorded(surface: str, run_text: str, x0: float, y0: float, steps: int, noise: float, seed: int,
+              batch: int) -> optimizers.Trajectory:
+    run = run_from_text(run_text)
+    opt = optimizers.get(run.name, **run.kwargs)
+    tr = optimizers.run(opt, surface_of(surface), (x0, y0), steps, noise=noise, seed=seed,
+                        schedule=run.schedule_obj(), batch_size=batch or None, record=True)
+    for a in tr:
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
+    return tr
+
+
+def inside_step(link: str, k: int) -> list[figures.StepView]:
+    """What happens inside step ``k`` of each run: where it is, its gradient, memory, update
+    and (adaptive methods) per-coordinate step size, from ``run(..., record=True)``."""
+    sc = _scenario(link)
+    out = []
+    for i, run in enumerate(sc.runs):
+        tr = _recorded(sc.surface, run.text, float(sc.start[0]), float(sc.start[1]), sc.steps,
+                       float(sc.noise), int(sc.seed), int(sc.batch))
+        if k >= tr.updates.shape[0] or not np.isfinite(tr.points[k + 1]).all():
+            continue
+        lr = float(run.schedule_obj().lrs(run.lr, k + 1)[-1]) if run.schedule else run.lr
+        out.append(figures.StepView(
+            run.name, figures.run_label(run), figures.copy_index(sc.runs, i), k, lr,
+            tr.points[k], tr.grads[k], None if tr.memory is None else tr.memory[k], tr.updates[k],
+            None if tr.step_size is None else tr.step_size[k]))
+    return out
+
+
+@lru_cache(maxsize=32)
+def contour_inside(link: str, height: int, k: int) -> figures.PlainFigure:
+    """The contour figure with step ``k``'s arrows drawn on it."""
+    sc = _scenario(link)
+    s = surface_of(sc.surface)
+    return figures.contour_figure(s, grid(sc.surface), paths(sc), sc.start, height=height,
+                                  arrows=inside_step(link, k))

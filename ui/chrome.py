@@ -185,3 +185,20 @@ def map_summary(surface, results) -> None:
 
 def optimizers_label(run) -> str:
     return escape(figures.run_label(run))
+
+
+def inside_table(views) -> None:
+    """The numbers behind the arrows: per run, the gradient, the step and the per-coordinate
+    step size (the adaptive methods'), so a class sees why Adam's steps stay about η long."""
+    if not views:
+        return
+    rows = ["| Optimizer | η this step | gradient g | step taken | step size (x, y) |", "|---|---|---|---|---|"]
+    for v in views:
+        size = ("η on both axes" if v.step_size is None
+                else f"{v.step_size[0]:.3g}, {v.step_size[1]:.3g}")
+        rows.append(f"| {escape(v.label)} | {v.lr:.3g} | ({v.grad[0]:.3g}, {v.grad[1]:.3g}) | "
+                    f"({v.update[0]:.3g}, {v.update[1]:.3g}) | {size} |")
+    st.markdown("\n".join(rows))
+    st.caption("Arrows at each path's point before this step: dotted −η·g (where plain SGD would "
+               "go), dashed −η·memory (where the momentum or first moment points), solid: the step "
+               "actually taken.")

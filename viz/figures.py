@@ -229,6 +229,44 @@ def lr_figure(series: list[tuple[str, str, str, np.ndarray]], *, height: int = 2
     return _fast(data, layout)
 
 
+class StepView(NamedTuple):
+    """One run inside one step (from ``optimizers.run(..., record=True)``)."""
+
+    name: str
+    label: str
+    copy: int
+    step: int
+    lr: float                    # the learning rate of this step (after any schedule)
+    point: np.ndarray            # θ before the step
+    grad: np.ndarray             # g
+    memory: np.ndarray | None    # momentum buffer b or first moment m, after the step
+    update: np.ndarray           # the step actually taken
+    step_size: np.ndarray | None  # adaptive methods: the per-coordinate step size
+
+
+def step_arrows(views: list[StepView]) -> list[dict]:
+    """Arrows at each run's point: −η·g (where plain SGD would step: dotted), −η·memory (where
+    the memory points: dashed), and the step actually taken (solid)."""
+    out = []
+    for v in views:
+        c = color(v.name)
+        p = np.asarray(v.point, float)
+        vectors = [(-v.lr * np.asarray(v.grad), "−η·g", 1.5)]
+        if v.memory is not None:
+            vectors.append((-v.lr * np.asarray(v.memory), "−η·memory", 2))
+        vectors.append((np.asarray(v.update), "step", 3.5))
+        for vec, text, width in vectors:
+            head = p + vec
+            if not np.isfinite(head).all() or not np.any(vec):
+                continue
+            out.append(dict(x=float(head[0]), y=float(head[1]), ax=float(p[0]), ay=float(p[1]),
+                            xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2,
+                            arrowsize=1.2, arrowwidth=width, arrowcolor=c, opacity=0.5 if width < 3 else 1,
+                            text=text if width < 3 else "", font=dict(size=12, color=c),
+                            standoff=0, startstandoff=0))
+    return out
+
+
 def copy_index(runs, i: int) -> int:
     """How many runs of the same optimizer come before run ``i``."""
     return sum(1 for r in runs[:i] if r.name == runs[i].name)
@@ -710,14 +748,17 @@ def within_budget(build, budget: int):
 
 
 def contour_figure(surface, grid: Grid, paths: list[Path], start, *, height: int | None = None,
-                   clickable: bool = True, animate: bool = True) -> PlainFigure:
-    """Every path overlaid on the surface's contour, with Play/Pause and a step slider."""
+                   clickable: bool = True, animate: bool = True,
+                   arrows: list | None = None) -> PlainFigure:
+    """Every path overlaid on the surface's contour, with Play/Pause and a step slider;
+    ``arrows`` (StepViews) draws what happens inside one step."""
     return within_budget(lambda budget: _contour_figure(surface, grid, paths, start, height, clickable,
-                                                        animate, budget),
+                                                        animate, budget, arrows),
                          frame_budget(grid, paths, clickable))
 
 
-def _contour_figure(surface, grid, paths, start, height, clickable, animate, budget) -> PlainFigure:
+def _contour_figure(surface, grid, paths, start, height, clickable, animate, budget,
+                    arrows=None) -> PlainFigure:
     height = height or contour_height(surface)
     steps = max((p.points.shape[0] - 1 for p in paths), default=0)
     plan = plan_reveal(steps, len(paths), budget) if animate else Reveal(np.array([0, steps]), 1)
@@ -735,6 +776,8 @@ def _contour_figure(surface, grid, paths, start, height, clickable, animate, bud
     note = exit_note(surface, paths)
     if note:
         layout["annotations"] = layout["annotations"] + [note]
+    if arrows:
+        layout["annotations"] = layout["annotations"] + step_arrows(arrows)
     frames = None
     if animate and steps > 0 and paths:
         layout.update(_animation(plan.idx))
