@@ -19,11 +19,11 @@ inside = st.toggle("Inside one step", key=ps.key("inside"),
 k = st.slider("Step", 0, sc.steps - 1, key=ps.key("inside_step"), value=min(3, sc.steps - 1)) \
     if inside and sc.steps > 1 else 0
 fig = cache.contour_inside(sc.link, height, k) if inside else cache.contour(sc.link, height)
-if inside:
-    chrome.inside_table(cache.inside_step(sc.link, k))
 st.plotly_chart(fig, key=ps.key("chart"), on_select=lambda: chrome.on_plot_select(ps),
                 selection_mode=("points",), theme=None, width="stretch",
                 config={"displaylogo": False, "scrollZoom": False})
+if inside:
+    chrome.inside_table(cache.inside_step(sc.link, k))
 chart, numbers = st.columns([1, 1.35], vertical_alignment="top")
 chart.plotly_chart(cache.loss(sc.link), key=ps.key("loss"), theme=None, width="stretch",
                    config={"displaylogo": False})
