@@ -11,6 +11,13 @@ that value alone (a learning-rate sweep in one call)::
     lrs = np.geomspace(1e-4, 1, 200)
     tr = optimizers.run(optimizers.get("adam", lr=lrs), surface, start, 500)   # 200 paths
 
+``run`` also takes ``schedule=optimizers.schedule("cosine", T_max=100)``
+(torch.optim.lr_scheduler's schedules, step for step), ``record=True`` (the
+gradient, update, memory and step size inside every step) and, on a data
+surface, ``batch_size=B`` (minibatch gradients, SGD's real noise).  What one
+call may ask for is bounded (``MAX_STEPS``, ``MAX_PATHS``, ``MAX_POINT_STEPS``,
+... in ``optimizers.limits``); beyond a limit, a ValueError names it.
+
 Add an optimizer: one new file with its factory and ``Spec``, one line below.
 """
 
@@ -20,8 +27,8 @@ from . import adadelta, adagrad, adam, adamax, nadam, radam, rmsprop, sgd
 from .base import Knob, Optimizer, Spec, build
 from .limits import (DATA_ROWS_PER_POINT_STEP, MAX_ARRAY_SIZE, MAX_PATHS, MAX_POINT_STEPS,
                      MAX_RECORD_POINT_STEPS, MAX_STEPS, MAX_STEPWISE)
-from .run import Trajectory, escape_radius, run
 from . import schedules
+from .run import Trajectory, escape_radius, run
 from .schedules import Schedule, ScheduleSpec
 
 _SPECS = {spec.name: spec for spec in (

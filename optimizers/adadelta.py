@@ -45,11 +45,11 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
         u = state.u * rho + (1 - rho) * delta * delta
         return -lr * delta, AdadeltaState(state.count + 1, v, u)
 
-    def step_size(old, new, lr=lr):
+    def step_sizes(old, new, lr=lr):
         """η √(u_{t−1} + ε) / √(v_t + ε), the factor on g_t."""
         return lr * (np.sqrt(old.u + eps) / np.sqrt(new.v + eps))
 
-    return init, update, step_size
+    return init, update, step_sizes
 
 
 ADADELTA = Spec(

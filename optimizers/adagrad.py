@@ -44,11 +44,11 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
         G = state.G + 1 * g * g
         return (-lr_t * g) / (np.sqrt(G) + eps), AdagradState(t, G)
 
-    def step_size(old, new, lr=lr):
+    def step_sizes(old, new, lr=lr):
         """η_t / (√G_t + ε), the factor on g_t."""
         return (lr / (1 + (new.count - 1) * lr_decay)) / (np.sqrt(new.G) + eps)
 
-    return init, update, step_size
+    return init, update, step_sizes
 
 
 ADAGRAD = Spec(

@@ -56,12 +56,12 @@ def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, amsgrad=Fal
         denom = np.sqrt(v_max if amsgrad else v) / bc2_sqrt + eps
         return (-step_size * m) / denom, AdamState(t, m, v, v_max)
 
-    def step_size(old, new, lr=lr):
+    def step_sizes(old, new, lr=lr):
         """η / (√v̂_t + ε), the factor on m̂_t = m_t / (1 − β₁ᵗ)."""
         _, bc2_sqrt = corrections(new.count)
         return lr / (np.sqrt(new.v_max if amsgrad else new.v) / bc2_sqrt + eps)
 
-    return init, update, step_size
+    return init, update, step_sizes
 
 
 def _corrections(b1, b2, t):

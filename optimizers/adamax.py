@@ -46,11 +46,11 @@ def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         clr = lr / correction(t)
         return (-clr * m) / u, AdamaxState(t, m, u)
 
-    def step_size(old, new, lr=lr):
+    def step_sizes(old, new, lr=lr):
         """η / u_t, the factor on m̂_t = m_t / (1 − β₁ᵗ)."""
         return lr / new.u
 
-    return init, update, step_size
+    return init, update, step_sizes
 
 
 ADAMAX = Spec(

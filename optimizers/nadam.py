@@ -57,12 +57,12 @@ def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_deca
         ahead = (((-lr * mu_next) / (1.0 - mu_product * mu_next)) * m) / denom
         return now + ahead, NAdamState(t, m, v, mu_product)
 
-    def step_size(old, new, lr=lr):
+    def step_sizes(old, new, lr=lr):
         """η / (√v̂_t + ε), the factor on the blend of g_t and m_t."""
         _, _, bc2 = factors(new.count)
         return lr / (np.sqrt(new.v / bc2) + eps)
 
-    return init, update, step_size
+    return init, update, step_sizes
 
 
 def _factors(b1, b2, momentum_decay, t):

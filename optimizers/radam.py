@@ -62,12 +62,12 @@ def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
             step = step * adaptive * rect
         return -1.0 * step, RAdamState(t, m, v)
 
-    def step_size(old, new, lr=lr):
+    def step_sizes(old, new, lr=lr):
         """η r_t √(1 − β₂ᵗ) / (√v_t + ε) once rectified, η before: the factor on m̂_t."""
         _, bc2_sqrt, rho_t, rect = factors(new.count)
         return np.where(rho_t > 5.0, lr * rect * bc2_sqrt / (np.sqrt(new.v) + eps), lr)
 
-    return init, update, step_size
+    return init, update, step_sizes
 
 
 def _factors(b1, b2, t):

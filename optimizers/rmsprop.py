@@ -62,11 +62,11 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
         return (np.where(heavy, -lr * b, (-lr * g) / avg),
                 RMSpropState(state.count + 1, v, mean, np.where(heavy, b, state.b)))
 
-    def step_size(old, new, lr=lr):
+    def step_sizes(old, new, lr=lr):
         """η / (√v_t + ε), the factor on g_t (with momentum, on g_t as it enters b)."""
         return lr / scale(new.v, new.mean)
 
-    return init, update, step_size
+    return init, update, step_sizes
 
 
 def _latex(h):
