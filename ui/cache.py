@@ -133,8 +133,13 @@ def cloud(scenario: Scenario, run: Run) -> tuple[np.ndarray, np.ndarray, int]:
         points, _ = _cloud(scenario.surface, run.text, float(scenario.start[0]), float(scenario.start[1]),
                            bucket(scenario.steps), float(scenario.noise), int(scenario.seed), scenario.cloud)
         points = points[: scenario.steps + 1]
-    with np.errstate(all="ignore"):
-        mean = np.nanmean(np.where(np.isfinite(points), points, np.nan), axis=1)
+    # The mean of the runs still on the plot at each step: a sum over a count, because
+    # nanmean warns once every run has left (and then the mean is simply NaN).
+    alive = np.isfinite(points).all(axis=-1, keepdims=True)
+    count = alive.sum(axis=1)
+    total = np.where(alive, points, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     bad = np.flatnonzero(~np.isfinite(mean).all(axis=1))
     return points, mean, (int(bad[0]) if bad.size else -1)
 
