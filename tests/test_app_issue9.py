@@ -373,7 +373,7 @@ def test_a_point_on_a_sweep_curve_opens_the_playground_at_that_rate():
     # The page: a point on Momentum's curve opens the Playground with Momentum at that rate.
     j = 77
     p = point(fig, 1, j)
-    lr = float(results[1][1].lrs[j])
+    lr = float(f"{float(results[1][1].lrs[j]):.3g}")  # the page opens it rounded, for a readable label
     at.query_params.clear()  # what the browser does on a page switch (AppTest would keep them)
     select(at, "lr.chart", [p])
     assert not at.exception, [e.value for e in at.exception]
