@@ -307,6 +307,7 @@ VALUES = {
     "xr": window_text(),
     "yr": window_text(),
     "cloud": st.one_of(st.integers(-2, state.MAX_CLOUD + 2).map(str), st.sampled_from(LOOKALIKES)),
+    "batch": st.one_of(st.integers(-2, 70).map(str), st.just("0"), NUMBERS, st.sampled_from(LOOKALIKES)),
     "opt": opt_entries(),
     "x0": st.one_of(num_text(-12, 12), NUMBERS, st.sampled_from(LOOKALIKES)),
     "y0": st.one_of(num_text(-12, 12), NUMBERS, st.sampled_from(LOOKALIKES)),

@@ -308,7 +308,7 @@ def test_the_trail_passes_through_every_step_at_every_frame(key, kind):
     ks = [int(n) for n in names]
     assert ks[0] == 0 and ks[-1] == steps and ks == sorted(set(ks))
     assert len(frames) <= figures.MAX_FRAMES + 1
-    assert [st["args"][0] for st in d["layout"]["sliders"][0]["steps"]] == [[n] for n in names]
+    assert [list(st["args"][0]) for st in d["layout"]["sliders"][0]["steps"]] == [[n] for n in names]
     assert d["layout"]["sliders"][0]["active"] == len(frames) - 1  # opens on the whole path
 
     # every frame names the same traces and sets each of them, so what is shown never depends

@@ -258,9 +258,11 @@ def map_steps(link: str) -> int:
     work limit (a gradient on a data surface costs more than one point-step)."""
     sc = _scenario(link)
     s = surface_of(sc.surface)
-    limit = getattr(optimizers, "MAX_POINT_STEPS", 12_000_000)
-    cost = 1 + getattr(s, "n_data", 0) / getattr(optimizers, "DATA_ROWS_PER_POINT_STEP", 4)
-    return int(max(1, min(sc.steps, MAP_STEPS, limit // (MAP_STARTS * cost))))
+    from optimizers import limits
+
+    rows = getattr(s, "n_data", 0)
+    cost = (getattr(limits, "DATA_GRADIENT_COST", 1) + rows / limits.DATA_ROWS_PER_POINT_STEP) if rows else 1
+    return int(max(1, min(sc.steps, MAP_STEPS, limits.MAX_POINT_STEPS // (MAP_STARTS * cost))))
 
 
 MAP_STARTS = 100 * 100
@@ -269,7 +271,19 @@ MAP_STARTS = 100 * 100
 def convergence_maps(link: str) -> list:
     """(Run, MapResult) per optimizer: 100 x 100 starts, one batch each, computed once per server."""
     sc = _scenario(link)
-    return [(r, _one_map(sc.surface, r.text, map_steps(link))) for r in sc.runs]
+    return [(r, _fitting_map(sc.surface, r.text, map_steps(link))) for r in sc.runs]
+
+
+def _fitting_map(surface: str, run_text: str, steps: int):
+    """The map at ``steps``, or at fewer if the library's work limit refuses it (the limit is
+    the library's to set; this page only asks)."""
+    while True:
+        try:
+            return _one_map(surface, run_text, steps)
+        except ValueError:
+            if steps <= 1:
+                raise
+            steps //= 2
 
 
 @lru_cache(maxsize=16)

@@ -439,7 +439,9 @@ def decode(params: Mapping[str, Any], default: Scenario, *, max_runs: int = MAX_
     if raw is not None:
         rows = getattr(s, "n_data", 0)
         x = _float(raw)
-        if not rows:
+        if x == 0:
+            pass  # the full data set: the default, on any surface
+        elif not rows:
             problems.append(f"batch={shown(raw)} ignored: {s.label} has no data to draw minibatches from")
         elif x is None or x != int(x) or not 0 <= x <= rows:
             problems.append(f"batch={shown(raw)} is not a whole number from 0 (the full data set) to "
