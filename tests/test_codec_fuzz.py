@@ -168,6 +168,16 @@ def canonical(params: dict[str, list[str]], default: Scenario, max_runs: int = s
             if x is None or not lo <= x <= hi or (whole and x != int(x)):
                 return JUNK
             values[key] = int(x) if whole else x
+    batch = default.batch
+    raw, bad = one("batch")
+    if bad:
+        return JUNK
+    if raw is not None:
+        x = number(raw)
+        rows = getattr(s, "n_data", 0)
+        if x is None or x != int(x) or not 0 <= x <= rows:
+            return JUNK  # no data (any batch but 0), or outside 0..rows
+        batch = int(x)
     raw, bad = one("present")
     present = False
     if bad:
@@ -183,7 +193,7 @@ def canonical(params: dict[str, list[str]], default: Scenario, max_runs: int = s
         if JUNK in runs or len(set(runs)) != len(runs) or not 1 <= len(runs) <= max_runs:
             return JUNK
     sc = Scenario(surface, runs, (start[0], start[1]), values["steps"], values["noise"], values["seed"],
-                  values["cloud"])
+                  values["cloud"], batch)
     return state.encode(sc, present=present)
 
 
