@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from . import adadelta, adagrad, adam, adamax, nadam, radam, rmsprop, sgd
 from .base import Knob, Optimizer, Spec, build
-from .limits import (DATA_ROWS_PER_POINT_STEP, MAX_ARRAY_SIZE, MAX_PATHS, MAX_POINT_STEPS,
-                     MAX_RECORD_POINT_STEPS, MAX_STEPS, MAX_STEPWISE)
+from .limits import (DATA_GRADIENT_COST, DATA_ROWS_PER_POINT_STEP, MAX_ARRAY_SIZE, MAX_PATHS, MAX_POINT_STEPS,
+                     MAX_RECORD_POINT_STEPS, MAX_STEPS, MAX_STEPWISE, point_step_cost)
 from . import schedules
 from .run import Trajectory, escape_radius, run
 from .schedules import Schedule, ScheduleSpec
@@ -88,5 +88,5 @@ def schedule_spec(name: str) -> ScheduleSpec:
 
 __all__ = ["Knob", "Optimizer", "Schedule", "ScheduleSpec", "Spec", "Trajectory",
            "schedule", "schedule_names", "schedule_spec", "escape_radius", "get", "names", "run", "spec",
-           "DATA_ROWS_PER_POINT_STEP", "MAX_ARRAY_SIZE", "MAX_PATHS", "MAX_POINT_STEPS", "MAX_RECORD_POINT_STEPS", "MAX_STEPS",
-           "MAX_STEPWISE"]
+           "DATA_GRADIENT_COST", "DATA_ROWS_PER_POINT_STEP", "MAX_ARRAY_SIZE", "MAX_PATHS", "MAX_POINT_STEPS", "MAX_RECORD_POINT_STEPS", "MAX_STEPS",
+           "MAX_STEPWISE", "point_step_cost"]

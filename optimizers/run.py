@@ -20,8 +20,8 @@ import numpy as np
 
 from .base import Optimizer, distinct_rows, show
 from .schedules import Schedule
-from .limits import (DATA_ROWS_PER_POINT_STEP, MAX_PATHS, MAX_POINT_STEPS, MAX_RECORD_POINT_STEPS, MAX_STEPS,
-                     MAX_STEPWISE)
+from .limits import (DATA_GRADIENT_COST, DATA_ROWS_PER_POINT_STEP, MAX_PATHS, MAX_POINT_STEPS,
+                     MAX_RECORD_POINT_STEPS, MAX_STEPS, MAX_STEPWISE, point_step_cost)
 
 # A point further out than this many window sizes beyond the window is
 # treated as gone: no surface here brings a path back from that far.
@@ -263,9 +263,10 @@ def _check_limits(opt: Optimizer, surface, steps: int, batch: tuple[int, ...], r
         raise ValueError(f"Too many paths: {n:,} (batch shaped {batch}; "
                          f"at most MAX_PATHS = {MAX_PATHS:,})")
     rows = batch_size or getattr(surface, "n_data", 0)
-    cost = 1 + rows / DATA_ROWS_PER_POINT_STEP
+    cost = point_step_cost(surface, batch_size)
     work = steps * n * cost
-    per = f" × {cost:g} (a gradient over {rows} data rows costs {cost:g} point-steps)" if rows else ""
+    per = (f" × {cost:g} (a gradient over {rows} data rows costs {DATA_GRADIENT_COST} + "
+           f"{rows}/{DATA_ROWS_PER_POINT_STEP} point-steps)" if rows else "")
     if work > MAX_POINT_STEPS:
         raise ValueError(f"Too much work: {steps:,} steps × {n:,} paths{per} = {work:,.0f} point-steps "
                          f"(at most MAX_POINT_STEPS = {MAX_POINT_STEPS:,})")

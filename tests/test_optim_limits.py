@@ -10,7 +10,7 @@ import pytest
 
 import optimizers
 import surfaces
-from optimizers import (DATA_ROWS_PER_POINT_STEP, MAX_PATHS, MAX_POINT_STEPS, MAX_STEPS,
+from optimizers import (DATA_GRADIENT_COST, DATA_ROWS_PER_POINT_STEP, MAX_PATHS, MAX_POINT_STEPS, MAX_STEPS,
                         MAX_STEPWISE)
 
 BOWL = surfaces.get("bowl")
@@ -26,6 +26,14 @@ def test_the_limits_are_exported_numbers():
     assert MAX_STEPS == 10_000 and MAX_PATHS == 250_000
     assert MAX_STEPS < MAX_POINT_STEPS and MAX_PATHS < MAX_POINT_STEPS
     assert optimizers.MAX_RECORD_POINT_STEPS <= MAX_POINT_STEPS
+    assert MAX_POINT_STEPS >= 100 * 100 * 300  # a 100 x 100 convergence map of 300 steps
+
+
+def test_point_step_cost():
+    assert optimizers.point_step_cost(BOWL) == 1
+    assert optimizers.point_step_cost(DataBowl(60)) == DATA_GRADIENT_COST + 60 / DATA_ROWS_PER_POINT_STEP
+    assert optimizers.point_step_cost(DataBowl(60), batch_size=4) == (
+        DATA_GRADIENT_COST + 4 / DATA_ROWS_PER_POINT_STEP)
 
 
 def test_steps():
@@ -68,19 +76,19 @@ class DataBowl:
 
 def test_data_gradients_cost_more():
     n = 60
-    cost = 1 + n / DATA_ROWS_PER_POINT_STEP
+    cost = DATA_GRADIENT_COST + n / DATA_ROWS_PER_POINT_STEP
     paths = int(MAX_POINT_STEPS / cost) // 100 + 1
     refused(rf"^Too much work: 100 steps × {paths:,} paths × {cost:g} \(a gradient over 60 data rows "
-            rf"costs {cost:g} point-steps\)", surface=DataBowl(n), start=np.zeros((paths, 2)),
-            steps=100)
+            rf"costs {DATA_GRADIENT_COST} \+ 60/{DATA_ROWS_PER_POINT_STEP} point-steps\)",
+            surface=DataBowl(n), start=np.zeros((paths, 2)), steps=100)
 
 
 def test_distinct_stepwise_values():
     betas = (np.linspace(0, 0.99, 5000), 0.999)
     opt = optimizers.get("adam", betas=betas)
     steps = MAX_STEPWISE // 5000 + 1
-    refused(rf"^Too many distinct values of betas\[0\] for {steps:,} steps: 5,000 × {steps:,}",
-            opt=opt, steps=steps)
+    refused(rf"^Too many distinct values of betas\[0\] for {steps:,} steps: 5,000 × {steps:,} = "
+            rf"{5000 * steps:,} \(at most MAX_STEPWISE = {MAX_STEPWISE:,};", opt=opt, steps=steps)
     # The same number of paths with one beta1 broadcast over them costs one value per step.
     one = optimizers.get("adam", betas=(np.full(5000, 0.9), 0.999))
     optimizers.run(one, BOWL, (1.0, 1.0), steps)

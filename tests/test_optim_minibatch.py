@@ -120,6 +120,7 @@ def test_bad_batch_sizes(surface, batch_size, error, message):
 def test_a_minibatch_gradient_costs_its_rows():
     """The work limit counts a data gradient by the rows it averages over."""
     s = Cloud(400)
-    paths = optimizers.MAX_POINT_STEPS // 100 // 2 + 1  # cost 1 + 4/4 = 2 point-steps a step
-    with pytest.raises(ValueError, match=r"× 2 \(a gradient over 4 data rows"):
+    cost = optimizers.DATA_GRADIENT_COST + 4 / optimizers.DATA_ROWS_PER_POINT_STEP
+    paths = int(optimizers.MAX_POINT_STEPS / 100 / cost) + 1
+    with pytest.raises(ValueError, match=rf"× {cost:g} \(a gradient over 4 data rows"):
         optimizers.run(optimizers.get("sgd"), s, np.zeros((paths, 2)), 100, batch_size=4, seed=0)
