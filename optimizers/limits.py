@@ -45,10 +45,16 @@ MAX_ARRAY_SIZE = MAX_PATHS
 def point_step_cost(surface, batch_size: int | None = None) -> float:
     """What one path's step on ``surface`` counts towards ``MAX_POINT_STEPS``.
 
-    1 on an analytic surface; on a data surface (``surface.n_data > 0``)
-    ``DATA_GRADIENT_COST + rows / DATA_ROWS_PER_POINT_STEP``, ``rows`` being
-    the data rows a gradient averages over: ``batch_size``, or all of them.
-    A page can size a run with it: at most ``MAX_POINT_STEPS / cost`` path-steps.
+    On a data surface (``surface.n_data > 0``) ``DATA_GRADIENT_COST + rows /
+    DATA_ROWS_PER_POINT_STEP``, ``rows`` being the data rows a gradient
+    averages over: ``batch_size``, or all of them.  Otherwise 1, unless the
+    surface declares a ``grad_cost`` above 1: how many point-steps its
+    gradient is worth (a formula full of transcendental functions can cost
+    ~700 ns a point-step, twice the camel).  A page can size a run with it:
+    at most ``MAX_POINT_STEPS / cost`` path-steps.
     """
     rows = batch_size or getattr(surface, "n_data", 0)
-    return DATA_GRADIENT_COST + rows / DATA_ROWS_PER_POINT_STEP if rows else 1
+    if rows:
+        return DATA_GRADIENT_COST + rows / DATA_ROWS_PER_POINT_STEP
+    declared = getattr(surface, "grad_cost", 1)
+    return max(1.0, float(declared)) if declared != 1 else 1

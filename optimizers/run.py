@@ -266,7 +266,8 @@ def _check_limits(opt: Optimizer, surface, steps: int, batch: tuple[int, ...], r
     cost = point_step_cost(surface, batch_size)
     work = steps * n * cost
     per = (f" × {cost:g} (a gradient over {rows} data rows costs {DATA_GRADIENT_COST} + "
-           f"{rows}/{DATA_ROWS_PER_POINT_STEP} point-steps)" if rows else "")
+           f"{rows}/{DATA_ROWS_PER_POINT_STEP} point-steps)" if rows else
+           f" × {cost:g} (the surface's grad_cost)" if cost != 1 else "")
     if work > MAX_POINT_STEPS:
         raise ValueError(f"Too much work: {steps:,} steps × {n:,} paths{per} = {work:,.0f} point-steps "
                          f"(at most MAX_POINT_STEPS = {MAX_POINT_STEPS:,})")

@@ -29,8 +29,22 @@ def test_the_limits_are_exported_numbers():
     assert MAX_POINT_STEPS >= 100 * 100 * 300  # a 100 x 100 convergence map of 300 steps
 
 
+class Costly:
+    name, x_range, y_range, grad_cost = "costly", (-1.0, 1.0), (-1.0, 1.0), 2.5
+
+    def value(self, xy):
+        return BOWL.value(xy)
+
+    def grad(self, xy):
+        return BOWL.grad(xy)
+
+
 def test_point_step_cost():
     assert optimizers.point_step_cost(BOWL) == 1
+    assert optimizers.point_step_cost(Costly()) == 2.5
+    paths = int(MAX_POINT_STEPS / 2.5) // 100 + 1
+    refused(rf"^Too much work: 100 steps × {paths:,} paths × 2.5 \(the surface's grad_cost\)",
+            surface=Costly(), start=np.zeros((paths, 2)), steps=100)
     assert optimizers.point_step_cost(DataBowl(60)) == DATA_GRADIENT_COST + 60 / DATA_ROWS_PER_POINT_STEP
     assert optimizers.point_step_cost(DataBowl(60), batch_size=4) == (
         DATA_GRADIENT_COST + 4 / DATA_ROWS_PER_POINT_STEP)
