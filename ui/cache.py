@@ -260,8 +260,7 @@ def map_steps(link: str) -> int:
     s = surface_of(sc.surface)
     from optimizers import limits
 
-    rows = getattr(s, "n_data", 0)
-    cost = (getattr(limits, "DATA_GRADIENT_COST", 1) + rows / limits.DATA_ROWS_PER_POINT_STEP) if rows else 1
+    cost = limits.point_step_cost(s)
     return int(max(1, min(sc.steps, MAP_STEPS, limits.MAX_POINT_STEPS // (MAP_STARTS * cost))))
 
 
