@@ -28,12 +28,50 @@ EXCEPTION = "[data-testid='stException']"
 # JavaScript, evaluated in the page.  `i` is the index of the chart on the page.
 JS_HAS_CHART = """(i) => { const g = document.querySelectorAll('.js-plotly-plot')[i || 0];
     return !!(g && g._fullData && g._fullData.length > 0); }"""
-# What the chart shows, minus the fixed backdrop (contour, click grid): changes when a path does.
+# What the chart shows, minus the fixed backdrop (click grid): changes when a path does.
 JS_SIGNATURE = """(i) => { const g = document.querySelectorAll('.js-plotly-plot')[i || 0];
     if (!g || !g._fullData) return null;
     return JSON.stringify(g._fullData
         .filter(t => t.type !== 'contour' && t.name !== 'click to start here')
         .map(t => [t.name, Array.from(t.x || []), Array.from(t.y || [])])); }"""
+# Each path's trail as drawn (viz/figures.py): per legend group, the chunk traces
+# (`customdata` holds each point's step; opacity 1 = steps taken, less = the rest
+# of the path), the partial trace (solid, from the last whole chunk to the current
+# step; no customdata) and the head marker (one point).
+JS_TRAILS = """(i) => { const g = document.querySelectorAll('.js-plotly-plot')[i || 0];
+    const out = {};
+    for (const t of (g && g._fullData) || []) {
+        const key = t.legendgroup;
+        if (!key || key === 'start' || key === 'min' || t.type !== 'scatter') continue;
+        const p = out[key] = out[key] || {name: null, chunks: [], partial: null, head: null};
+        const x = Array.from(t.x || []), y = Array.from(t.y || []);
+        if (t.customdata && t.customdata.length) {
+            p.chunks.push({steps: Array.from(t.customdata), x, y, opacity: t.opacity});
+            p.name = p.name || t.name;
+        } else if ((t.mode || '').includes('lines')) {
+            p.partial = {x, y}; p.name = t.name;
+        } else if (x.length === 1) {
+            p.head = [x[0], y[0]];
+        }
+    }
+    return out; }"""
+
+
+def trail_points(trail: dict, solid_only: bool = False) -> dict[int, tuple[float, float]]:
+    """Step -> (x, y) drawn for one path of ``JS_TRAILS``: chunks (only the solid ones
+    if ``solid_only``) plus the partial trace, which starts where the solid chunks end."""
+    pts: dict[int, tuple[float, float]] = {}
+    solid_end = 0
+    for c in trail["chunks"]:
+        solid = c["opacity"] >= 0.99
+        if solid:
+            solid_end = max(solid_end, max(c["steps"]))
+        if solid or not solid_only:
+            pts.update({int(s): (x, y) for s, x, y in zip(c["steps"], c["x"], c["y"])})
+    if trail["partial"]:
+        for j, xy in enumerate(zip(trail["partial"]["x"], trail["partial"]["y"])):
+            pts.setdefault(solid_end + j, xy)
+    return pts
 
 
 def free_port() -> int:
@@ -42,24 +80,41 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class AppServer:
-    """The app served as `make run` serves it (`serve.py`), on a free port, started
-    fresh; `stop()` ends it."""
+def streamlit_command(script: str = "app.py", port: int = 8501) -> list[str]:
+    """`make run`'s command (Makefile target `run`), on ``port`` and bound to loopback."""
+    return [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none", "--server.address", "127.0.0.1"]
 
-    def __init__(self, timeout: float = 60.0):
+
+class AppServer:
+    """A Streamlit app served as `make run` serves the app (`python -m streamlit run app.py`,
+    MALLOC_ARENA_MAX=2, the repo's .streamlit/config.toml), on a free loopback port,
+    started fresh; `stop()` ends it.
+
+    ``command(port)`` may replace the command line (bench/bench_app.py passes the
+    one `make -n run` prints); ``script`` is relative to the repo.
+    """
+
+    def __init__(self, script: str = "app.py", timeout: float = 60.0, command=None,
+                 env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)
+        cmd = command(self.port) if command else streamlit_command(script, self.port)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            cmd, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "MALLOC_ARENA_MAX": "2", **(env or {})},
+            shell=isinstance(cmd, str))
         try:
             self._wait_healthy(timeout)
         except BaseException:
             self.stop()
             raise
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -81,11 +136,15 @@ class AppServer:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.terminate()
+            # The process group: a shell command line (make's recipe) runs streamlit as a child.
+            try:
+                os.killpg(self.proc.pid, 15)
+            except ProcessLookupError:
+                pass
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, 9)
                 self.proc.wait(10)
         self.log.close()
         os.unlink(self.log.name)

@@ -49,30 +49,46 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    """A new browser context (so a new Streamlit session) at 1600x1000.
+def new_page(browser):
+    """new_page(viewport=None): a page in a new browser context (so a new Streamlit session).
 
-    On teardown, fails the test if the page shows a Streamlit exception box or
-    threw an uncaught JavaScript error.
+    On teardown, fails the test if any such page shows a Streamlit exception
+    box or threw an uncaught JavaScript error.
     """
-    context = browser.new_context(viewport=VIEWPORT)
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
+    opened = []
+
+    def make(viewport: dict | None = None):
+        context = browser.new_context(viewport=viewport or VIEWPORT)
+        pg = context.new_page()
+        pg.set_default_timeout(30_000)
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        opened.append((context, pg, errors))
+        return pg
+
+    yield make
     try:
-        boxes = pg.locator(EXCEPTION)
-        shown = [boxes.nth(i).inner_text()[:600] for i in range(boxes.count())]
-        assert not shown, f"exception box on {pg.url}:\n" + "\n---\n".join(shown)
-        assert not errors, f"uncaught JavaScript errors on {pg.url}: {errors}"
+        for _, pg, errors in opened:
+            if pg.is_closed():
+                continue
+            boxes = pg.locator(EXCEPTION)
+            shown = [boxes.nth(i).inner_text()[:600] for i in range(boxes.count())]
+            assert not shown, f"exception box on {pg.url}:\n" + "\n---\n".join(shown)
+            assert not errors, f"uncaught JavaScript errors on {pg.url}: {errors}"
     finally:
-        context.close()
+        for context, _, _ in opened:
+            context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    """A new browser context (so a new Streamlit session) at 1600x1000, checked as new_page's are."""
+    return new_page()
 
 
 @pytest.fixture
 def shot():
-    """shot(page, name): a 1600x1000 screenshot to test-artifacts/screenshots/<name>.png."""
+    """shot(page, name): a screenshot of the viewport to test-artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(pg, name: str, full_page: bool = False):

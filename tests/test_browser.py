@@ -3,13 +3,18 @@
     .venv/bin/python -m pytest tests/test_browser.py -q
 
 Each test opens its own browser context, so its own Streamlit session; the
-page fixture fails any test whose page shows an exception box.  Screenshots
-land in test-artifacts/screenshots/.
+page fixtures fail any test whose page shows an exception box or throws a
+JavaScript error.  Screenshots land in test-artifacts/screenshots/, with the
+presentation-mode layout measurements in layout-fit.json next to them.
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlparse
+import ast
+import json
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
@@ -18,17 +23,45 @@ try:
 except ImportError:  # the browser fixture then skips (or fails under CI) with the reason
     PlaywrightTimeout = TimeoutError
 
-from tests.appserver import EXCEPTION, IDLE, JS_HAS_CHART, JS_SIGNATURE, wait_idle
+import optimizers
+from tests.appserver import (EXCEPTION, IDLE, JS_HAS_CHART, JS_SIGNATURE, JS_TRAILS, REPO, trail_points,
+                             wait_idle)
+from tests.conftest import SCREENSHOTS
+from viz import presets, state
 
 pytestmark = pytest.mark.browser
 
-NAV = ["Playground", "Side by side", "3D", "Update rules"]
+
+def registered_pages() -> list[tuple[str, str, str]]:
+    """(title, URL path, script) of every page app.py hands to st.navigation, in order."""
+    out = []
+    for node in ast.walk(ast.parse((REPO / "app.py").read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page":
+            script = node.args[0].value
+            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            path = "/" if kw.get("default") else "/" + kw.get("url_path", Path(script).stem)
+            out.append((kw.get("title", Path(script).stem), path, script))
+    return out
+
+
+NAV = [title for title, _, _ in registered_pages()]
+PAGES = {Path(script).stem: path for _, path, script in registered_pages()}
+SOURCE = {Path(script).stem: (REPO / script).read_text() for _, _, script in registered_pages()}
+# Pages that read a link (the shared page skeleton: its one warning names a link's problems)
+# and pages with a chart.
+LINK_PAGES = {name for name, src in SOURCE.items() if "chrome.page(" in src}
+CHART_PAGES = {name for name, src in SOURCE.items() if "plotly_chart" in src}
 CHART = "document.querySelectorAll('.js-plotly-plot')[0]"
+WARNING = "[data-testid='stAlertContentWarning']"
+CALLOUT = "[data-testid='stAlertContentInfo']"
+PROJECTOR_SIZES = [(1280, 720), (1024, 768)]
 
 
-def open_app(page, url: str, timeout: float = 30_000) -> None:
+# --- helpers ---------------------------------------------------------------------------
+
+def open_app(page, url: str, timeout: float = 30_000, chart: bool = True) -> None:
     page.goto(url)
-    wait_idle(page, timeout=timeout)
+    wait_idle(page, chart=chart, timeout=timeout)
 
 
 def signature(page, i: int = 0) -> str:
@@ -44,12 +77,26 @@ def query(page) -> dict[str, list[str]]:
     return parse_qs(urlparse(page.url).query)
 
 
-def lr_in_url(page, name: str) -> float:
-    for text in query(page)["opt"]:
-        opt, *pairs = text.split(",")
-        if opt == name:
-            return float(dict(p.split("=", 1) for p in pairs)["lr"])
-    raise AssertionError(f"no opt={name} in {page.url}")
+def link(scenario, **extra) -> str:
+    return "?" + urlencode({**state.encode(scenario), **extra}, doseq=True)
+
+
+def lr_in_url(page, slot: int) -> float:
+    opt, *pairs = query(page)["opt"][slot].split(",")
+    return float(dict(p.split("=", 1) for p in pairs)["lr"])
+
+
+def trails(page, i: int = 0) -> dict:
+    return page.evaluate(JS_TRAILS, i)
+
+
+def drawn(page, prefix: str) -> list[tuple[float, float]]:
+    """The path drawn for the optimizer whose legend label starts with ``prefix``, step by step."""
+    found = [t for t in trails(page).values() if (t["name"] or "").startswith(prefix)]
+    assert found, f"no trail named {prefix}… on the chart"
+    pts = trail_points(found[0])
+    assert sorted(pts) == list(range(len(pts))), f"{prefix}: the chunks skip steps: {sorted(pts)}"
+    return [pts[k] for k in range(len(pts))]
 
 
 def nudge(page, key_class: str, key: str) -> None:
@@ -73,34 +120,59 @@ def nudge(page, key_class: str, key: str) -> None:
     wait_idle(page)
 
 
+def click_lesson(page, prefix: str, key: str) -> None:
+    """Click a lesson's pill (sidebar, or the presentation bar) and wait for its callout."""
+    p = presets.BY_KEY[key]
+    container = f".st-key-{prefix}-{'plesson' if query(page).get('present') == ['1'] else 'lesson'}"
+    page.locator(f"{container} button", has_text=p.title).first.click()
+    page.locator(CALLOUT, has_text=p.title).first.wait_for(timeout=30_000)
+    wait_idle(page, chart=True)
+
+
+# --- what a student sees and does ------------------------------------------------------
+
 def test_first_page_shows_the_zigzag(page, app_url, shot):
     open_app(page, app_url + "/")
-    traces = page.evaluate(f"""() => {CHART}._fullData
-        .filter(t => (t.name || '').startsWith('SGD'))
-        .map(t => ({{name: t.name, y: Array.from(t.y)}}))""")
-    assert traces, "no trace named SGD… on the first chart"
-    for t in traces:
-        y = t["y"]
-        assert len(y) > 10, t
-        flips = [a * b < 0 for a, b in zip(y, y[1:])]
-        assert all(flips), f"{t['name']}: y does not flip sign every step: {y}"
+    path = drawn(page, "SGD")
+    assert len(path) == int(query(page)["steps"][0]) + 1 > 10
+    ys = [y for _, y in path]
+    flips = [a * b < 0 for a, b in zip(ys, ys[1:])]
+    assert all(flips), f"SGD's drawn y does not flip sign every step: {ys}"
     shot(page, "playground-default")
 
 
 def test_nudging_a_slider_redraws_the_path_and_updates_the_url(page, app_url):
     open_app(page, app_url + "/")
-    assert lr_in_url(page, "sgd") == 0.95
-    before = signature(page)
-    nudge(page, "st-key-pg-opt-sgd-lr", "ArrowLeft")
-    assert signature(page) != before
-    assert lr_in_url(page, "sgd") < 0.95
+    assert query(page)["opt"][0].startswith("sgd,")
+    lr0 = lr_in_url(page, 0)
+    before = drawn(page, "SGD")
+    nudge(page, "st-key-pg-run-0-lr", "ArrowLeft")
+    assert lr_in_url(page, 0) < lr0, page.url
+    assert drawn(page, "SGD") != before
+    assert query(page)["opt"][0].startswith("sgd,"), "the nudge changed which optimizer is first"
 
-    n_before = page.evaluate(f"() => {CHART}._fullData.find(t => t.name.startsWith('SGD')).x.length")
+    steps0 = int(query(page)["steps"][0])
+    assert len(drawn(page, "SGD")) == steps0 + 1
     nudge(page, "st-key-pg-steps", "ArrowRight")
     steps = int(query(page)["steps"][0])
-    assert steps > 30
-    n_after = page.evaluate(f"() => {CHART}._fullData.find(t => t.name.startsWith('SGD')).x.length")
-    assert n_after == steps + 1 > n_before
+    assert steps > steps0
+    assert len(drawn(page, "SGD")) == steps + 1
+
+
+def test_nudging_a_slider_again_and_again_keeps_every_optimizer(page, app_url):
+    """A student explores a learning rate notch by notch: each nudge changes that rate and
+    nothing else (the optimizer list and the other rates stay)."""
+    open_app(page, app_url + "/")
+    names = [o.split(",")[0] for o in query(page)["opt"]]
+    rates = [lr_in_url(page, 0)]
+    for i in range(4):
+        nudge(page, "st-key-pg-run-0-lr", "ArrowLeft")
+        now = [o.split(",")[0] for o in query(page)["opt"]]
+        assert now == names, (f"nudge {i + 1} of the first optimizer's learning rate (after "
+                              f"{' -> '.join(map(str, rates))}) changed the optimizers from {names} to {now}")
+        rates.append(lr_in_url(page, 0))
+        assert rates[-1] < rates[-2], rates
+    assert len(trails(page)) == len(names)
 
 
 def test_clicking_the_plot_moves_the_start(page, app_url, shot):
@@ -108,7 +180,8 @@ def test_clicking_the_plot_moves_the_start(page, app_url, shot):
     ranges = page.evaluate(f"() => {{ const l = {CHART}._fullLayout; "
                            "return [l.xaxis.range, l.yaxis.range]; }")
     (x_lo, x_hi), (y_lo, y_hi) = ranges
-    # Lower right: away from the default paths, which run from (-7, 2) to the minimum at 0.
+    # Lower right, away from the opening paths; x and y differ in sign and size, so a
+    # click read with x and y swapped lands far from both targets.
     want_x, want_y = x_lo + 0.8 * (x_hi - x_lo), y_lo + 0.2 * (y_hi - y_lo)
     box = page.locator(".js-plotly-plot .nsewdrag[data-subplot='xy']").first.bounding_box()
     px = box["x"] + (want_x - x_lo) / (x_hi - x_lo) * box["width"]
@@ -134,68 +207,79 @@ def test_clicking_the_plot_moves_the_start(page, app_url, shot):
 
     q = query(page)
     x0, y0 = float(q["x0"][0]), float(q["y0"][0])
-    tol_x, tol_y = 0.05 * (x_hi - x_lo), 0.05 * (y_hi - y_lo)  # the click grid is 41 x 41
-    assert abs(x0 - want_x) <= tol_x and abs(y0 - want_y) <= tol_y, (x0, y0, want_x, want_y)
-    sidebar = page.locator("[data-testid='stSidebar']")
-    x_in = sidebar.locator("[data-testid='stNumberInput']").filter(has_text="x₀").locator("input")
-    y_in = sidebar.locator("[data-testid='stNumberInput']").filter(has_text="y₀").locator("input")
+    tol_x, tol_y = 0.05 * (x_hi - x_lo), 0.05 * (y_hi - y_lo)  # a click grid of ~45 points a side
+    assert abs(x0 - want_x) <= tol_x, f"x0={x0}, clicked at x={want_x:.3g} (y0={y0}, y={want_y:.3g})"
+    assert abs(y0 - want_y) <= tol_y, f"y0={y0}, clicked at y={want_y:.3g} (x0={x0}, x={want_x:.3g})"
+    x_in = page.locator(".st-key-pg-x0 input")
+    y_in = page.locator(".st-key-pg-y0 input")
     assert float(x_in.input_value()) == pytest.approx(x0, abs=1e-3)
     assert float(y_in.input_value()) == pytest.approx(y0, abs=1e-3)
-    start = page.evaluate(start_js)
-    assert start == pytest.approx([x0, y0], abs=1e-6)
+    assert page.evaluate(start_js) == pytest.approx([x0, y0], abs=1e-6)
+    for t in trails(page).values():  # every path now starts at the new start
+        assert trail_points(t)[0] == pytest.approx((x0, y0), abs=1e-5), t["name"]
     shot(page, "playground-after-click")
 
 
-def test_play_advances_the_frames(page, app_url, shot):
-    open_app(page, app_url + "/")
+# One atomic read of the animation: the slider's step and every trail as drawn.
+JS_ANIMATION = f"""() => {{ const g = {CHART}, s = g._fullLayout.sliders[0];
+    return {{active: s.active, step: +s.steps[s.active].label, trails: ({JS_TRAILS})(0)}}; }}"""
+
+
+# Visible PNG backdrops (the filled contour is a layout image: plotly.js drops contour and
+# heatmap traces that are not in the frames when animating with redraw=False,
+# plotly.js#4491, plotly.py#2151).
+JS_BACKDROPS = f"""() => [...{CHART}.querySelectorAll('.imagelayer image')]
+    .filter(i => (i.getAttribute('href') || i.getAttribute('xlink:href') || '').startsWith('data:image/png')
+                 && i.getBoundingClientRect().width > 100).length"""
+
+
+@pytest.mark.parametrize("view", ["opening", "banana"])
+def test_play_advances_the_frames_and_the_trail_passes_every_step(page, app_url, shot, view):
+    """Play runs the frames from the start; while it plays the solid trail is the path up to
+    the head, and at the end it passes through every step (also where frames are thinned,
+    as on the banana lesson's 300 steps).  The contour backdrop stays throughout."""
+    url = app_url + "/" + ("" if view == "opening" else link(presets.BY_KEY[view].scenario))
+    open_app(page, url)
+    assert page.evaluate(JS_BACKDROPS) > 0, "no contour backdrop before Play"
+    full = {k: trail_points(t) for k, t in trails(page).items()}
+    assert full and all(sorted(p) == list(range(len(p))) for p in full.values())
     last = page.evaluate(f"() => {CHART}._fullLayout.sliders[0].steps.length - 1")
     page.locator(".js-plotly-plot .updatemenu-button", has_text="Play").first.click()
-    seen, pictures, mid_shot = [], set(), False
-    for _ in range(80):
-        active = page.evaluate(f"() => {CHART}._fullLayout.sliders[0].active")
-        seen.append(active)
-        pictures.add(signature(page))
-        if not mid_shot and last // 4 <= active <= 3 * last // 4:
-            shot(page, "playground-mid-animation")
+    seen, faint, mid_shot = [], 0, False
+    for _ in range(250):
+        now = page.evaluate(JS_ANIMATION)
+        seen.append(now["active"])
+        for key, t in now["trails"].items():
+            solid = trail_points(t, solid_only=True)
+            n = len(solid)
+            assert sorted(solid) == list(range(n)), f"{key}: solid trail has gaps at frame {now}"
+            assert all(solid[k] == full[key][k] for k in solid), f"{key}: solid trail is not the path"
+            assert t["head"] == pytest.approx(list(solid[n - 1]), abs=1e-5), f"{key}: head off the trail"
+            faint += any(c["opacity"] < 1 for c in t["chunks"])
+        if not mid_shot and last // 4 <= now["active"] <= 3 * last // 4:
+            shot(page, f"playground-{view}-mid-animation")
             mid_shot = True
-        if len(seen) > 2 and active == last:
+            assert page.evaluate(JS_BACKDROPS) > 0, "the contour vanished while playing"
+        if len(seen) > 2 and now["active"] == last:
             break
-        page.wait_for_timeout(100)
+        page.wait_for_timeout(80)
     assert min(seen) < last // 2, f"Play did not restart from the beginning: {seen}"
     assert seen[-1] == last, f"the animation did not reach the last step: {seen}"
     rising = [b for a, b in zip(seen, seen[1:]) if b > a]
     assert len(rising) >= 3, f"the step slider did not advance: {seen}"
-    assert len(pictures) >= 3, "the paths did not move while playing"
+    assert faint, "no part of any path was faint (still to come) while playing"
     assert mid_shot
+    page.wait_for_timeout(200)
+    assert page.evaluate(JS_BACKDROPS) > 0, "the contour vanished after Play"
+    end = page.evaluate(JS_ANIMATION)
+    for key, t in end["trails"].items():
+        solid = trail_points(t, solid_only=True)
+        assert solid == full[key], (f"{key}: at the end the solid trail misses steps "
+                                    f"{sorted(set(full[key]) - set(solid))[:20]}")
+        assert all(c["opacity"] == 1 for c in t["chunks"])
 
 
-def test_play_keeps_the_contour(page, app_url, shot):
-    """The surface stays drawn while and after the paths animate.
-
-    Known plotly.js behaviour (plotly.js#4491, plotly.py#2151): animating with
-    redraw=False removes contour/heatmap traces that are not in the frames, which
-    is why the filled contour is a layout image: count its visible <image>.
-    """
-    open_app(page, app_url + "/")
-    count = (f"() => [...{CHART}.querySelectorAll('.imagelayer image')]"
-             ".filter(i => (i.getAttribute('href') || i.getAttribute('xlink:href') || '')"
-             ".startsWith('data:image/png')"
-             " && i.getBoundingClientRect().width > 100).length")
-    assert page.evaluate(count) > 0
-    page.locator(".js-plotly-plot .updatemenu-button", has_text="Play").first.click()
-    page.wait_for_timeout(700)
-    during = page.evaluate(count)
-    page.wait_for_function(f"() => {CHART}._fullLayout.sliders[0].active === "
-                           f"{CHART}._fullLayout.sliders[0].steps.length - 1", timeout=15_000)
-    page.wait_for_timeout(300)
-    after = page.evaluate(count)
-    if not (during and after):
-        shot(page, "playground-after-play")
-    assert during > 0 and after > 0, (f"the contour vanished on Play: {during} backdrop images while "
-                                      f"playing, {after} after")
-
-
-SUBPAGES = {
+SHOWN = {
     "side_by_side": f"() => ({JS_HAS_CHART})(0)",
     "surface_3d": f"""() => {{ const g = {CHART};
         return !!(g && g._fullData && g._fullData.some(t => t.type === 'surface')
@@ -205,67 +289,259 @@ SUBPAGES = {
 }
 
 
-@pytest.mark.parametrize("path", list(SUBPAGES))
-def test_direct_link_on_a_fresh_server(page, fresh_app_url, shot, path):
-    """A shared link to a sub-page, as the server's very first request, shows that page
-    with the app's own navigation (not the legacy pages/ sidebar, no 'Page not found')."""
+@pytest.mark.parametrize("name", [n for n, p in PAGES.items() if p != "/"])
+def test_direct_link_on_a_fresh_server(page, fresh_app_url, shot, name):
+    """A shared link to a sub-page, as the server's very first request (plain
+    `streamlit run app.py`), shows that page with the app's own navigation: no legacy
+    pages/ sidebar, no 'Page not found'."""
+    path = PAGES[name].lstrip("/")
     page.goto(f"{fresh_app_url}/{path}")
     page.wait_for_selector(IDLE, timeout=60_000)
-    page.wait_for_function(SUBPAGES[path], timeout=60_000)
-    wait_idle(page, chart=path != "update_rules", timeout=60_000)
-    shot(page, f"direct-{path}", full_page=path == "update_rules")
+    shown = SHOWN.get(name, f"() => ({JS_HAS_CHART})(0)" if name in CHART_PAGES
+                      else "() => !!document.querySelector('h1')")
+    page.wait_for_function(shown, timeout=60_000)
+    wait_idle(page, chart=name in CHART_PAGES, timeout=60_000)
+    shot(page, f"direct-{name}")
 
     links = page.locator("[data-testid='stSidebarNav'] [data-testid='stSidebarNavLink']")
     texts = [links.nth(i).inner_text().splitlines()[-1].strip() for i in range(links.count())]
     assert texts == NAV, f"sidebar navigation shows {texts}"
     active = page.locator("[data-testid='stSidebarNav'] [data-testid='stSidebarNavLink'][aria-current='page']")
     assert active.count() == 1 and active.get_attribute("href").rstrip("/").endswith(path)
-    not_found = page.get_by_text("Page not found").count()
-    assert not_found == 0, ("a 'Page not found' dialog covers the page: Streamlit treats the "
-                            "server's first request in legacy pages/ mode while a pages/ folder exists")
+    assert page.get_by_text("Page not found").count() == 0, "a 'Page not found' dialog covers the page"
     assert page.locator(EXCEPTION).count() == 0
     assert urlparse(page.url).path == f"/{path}"
-    if path == "surface_3d":
+    if name == "surface_3d":
         assert page.get_by_text("WebGL is not supported").count() == 0
-    if path == "update_rules":
-        rules = page.get_by_role("button", name="Open in Playground").count()
-        assert rules >= 2 and page.locator(".katex-display").count() >= rules
+    if name == "update_rules":
+        demos = page.evaluate("() => new Set([...document.querySelectorAll(\"[class*='st-key-rules-']\")]"
+                              ".flatMap(e => [...e.classList].filter(c => c.startsWith('st-key-rules-')))).size")
+        rules = len(optimizers.names())  # a rule and a demo button for each optimizer
+        assert demos >= rules and page.locator(".katex-display").count() >= rules
 
 
-
-def test_malformed_link_warns_and_still_draws(page, app_url, shot):
+def test_malformed_link_warns_once_and_still_draws(page, app_url, shot):
     open_app(page, app_url + "/?opt=nope&steps=-5&x0=nan")
-    alerts = page.locator("[data-testid='stAlert']")
-    text = "\n".join(alerts.nth(i).inner_text() for i in range(alerts.count()))
+    warnings = page.locator(WARNING)
+    text = "\n".join(warnings.nth(i).inner_text() for i in range(warnings.count()))
     shot(page, "malformed-link")
-    assert alerts.count() >= 3, text
+    assert warnings.count() == 1, f"{warnings.count()} warnings, want one naming every bad part:\n{text}"
     for bad in ("'nope'", "'-5'", "'nan'"):
-        assert bad in text, f"no warning names {bad}:\n{text}"
+        assert bad in text, f"the warning does not name {bad}:\n{text}"
     assert page.evaluate(JS_HAS_CHART, 0)
     assert page.locator(EXCEPTION).count() == 0
     q = query(page)  # the address bar now holds the view actually shown
-    assert q["steps"] == ["30"] and q["x0"] == ["-7"]
-    assert [o.split(",")[0] for o in q["opt"]] == ["sgd", "adam"]
+    want = state.encode(presets.ZIGZAG)
+    assert q["steps"] == [want["steps"]] and q["x0"] == [want["x0"]]
+    assert [o.split(",")[0] for o in q["opt"]] == [o.split(",")[0] for o in want["opt"]]
+    page.get_by_role("button", name=re.compile("Dismiss")).click()
+    page.wait_for_function(f"() => document.querySelectorAll(\"{WARNING}\").length === 0", timeout=15_000)
+    wait_idle(page)
+    assert page.evaluate(JS_HAS_CHART, 0)
 
 
 def test_presentation_mode_hides_the_sidebar(page, app_url, shot):
     open_app(page, app_url + "/?present=1")
     shot(page, "presentation-mode")
     assert not page.locator("[data-testid='stSidebar']").is_visible()
-    assert page.get_by_role("button", name="Exit presentation mode").is_visible()
+    assert page.get_by_role("button", name=re.compile("Exit presentation")).is_visible()
     assert page.locator("[data-testid='stPlotlyChart']").first.is_visible()
     assert query(page).get("present") == ["1"]
 
 
-def test_preset_changes_the_surface(page, app_url, shot):
+def test_a_lesson_pill_changes_the_surface(page, app_url, shot):
     open_app(page, app_url + "/")
-    assert query(page)["surface"] == ["bowl"]
+    banana = presets.BY_KEY["banana"].scenario
+    assert query(page)["surface"] != [banana.surface]
     before = signature(page)
-    # A button with help text is rendered twice (one copy hidden): click the visible one.
-    page.locator(".st-key-pg-preset-banana button:visible").click()
-    page.wait_for_function("() => new URLSearchParams(location.search).get('surface') === 'rosenbrock'")
-    wait_idle(page)
+    click_lesson(page, "pg", "banana")
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('surface') === '{banana.surface}'")
     wait_signature_change(page, before, timeout=15_000)
     wait_idle(page)
-    assert query(page)["surface"] == ["rosenbrock"]
-    shot(page, "preset-banana")
+    assert query(page)["surface"] == [banana.surface]
+    assert int(query(page)["steps"][0]) == banana.steps
+    shot(page, "lesson-banana")
+
+
+# --- hostile links (issue 8) ----------------------------------------------------------
+
+PAYLOADS = {
+    "img": "<img src=x onerror=alert(1)>",
+    "script": "<script>alert(1)</script>",
+    "mdlink": "[x](http://evil.example/)",
+    "latex": "$\\LaTeX$",
+}
+KEYS = getattr(state, "KEYS", ("surface", "opt", "x0", "y0", "steps", "noise", "seed", "present"))
+
+# Evaluated in every frame of the page: what a payload would have created (counts, and
+# the first such element's HTML).
+JS_INJECTED = """() => {
+    const href = e => e.getAttribute('href') || e.getAttribute('xlink:href') || '';
+    const found = {
+        img: [...document.querySelectorAll('img[src="x"], [onerror]')],
+        script: [...document.querySelectorAll('script')].filter(s => s.textContent.includes('alert(1)')),
+        link: [...document.querySelectorAll('[href], [*|href]')].filter(e => href(e).includes('evil.example')),
+        latex: [...document.querySelectorAll('.katex annotation, .katex-mathml, mjx-container')]
+            .filter(e => e.textContent.includes('LaTeX')),
+    };
+    const out = {};
+    for (const [k, els] of Object.entries(found))
+        if (els.length) out[k] = `${els.length} like ${els[0].outerHTML.slice(0, 160)}`;
+    return out; }"""
+
+
+def hostile_link(payload: str, formula: bool = False) -> str:
+    """``payload`` in every parameter: as the surface (or, with ``formula``, as a formula
+    surface's formula, so that parameter itself is read), in every optimizer position, and
+    as an unknown parameter's name and value."""
+    q = {k: payload for k in KEYS if k != "opt"}
+    q["opt"] = [payload, f"sgd,lr={payload}", f"adam,{payload}=1,lr=0.3"]
+    q[payload] = payload
+    if formula:
+        q.update(surface="formula", xr="-5/5", yr="-5/5")
+    return "?" + urlencode(q, doseq=True)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_hostile_links_render_as_text(new_page, app_url, name):
+    """Markup, a script, a markdown link and LaTeX in every parameter of a link, on every
+    page (the formula parameter on the Playground, which shares its link handling with the
+    other pages): nothing is created, no dialog opens, no request leaves 127.0.0.1, and
+    the link's one warning quotes the payload as text."""
+    page = new_page()
+    dialogs, requests, made = [], [], []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: requests.append(r.url))
+    cases = [(kind, p, hostile_link(p)) for kind, p in PAYLOADS.items()]
+    if name == "playground":
+        cases += [(kind + " (formula surface)", p, hostile_link(p, formula=True))
+                  for kind, p in PAYLOADS.items()]
+    for kind, payload, url in cases:
+        page.goto(app_url + PAGES[name] + url)
+        # Everything the script writes has arrived once it has stopped; the chart itself
+        # carries no link text, so it need not be drawn.
+        page.wait_for_selector(WARNING if name in LINK_PAGES else "h1", timeout=60_000)
+        page.wait_for_selector(IDLE, timeout=60_000)
+        page.wait_for_timeout(150)  # anything an onerror would do has had its chance
+        for frame in page.frames:
+            for what, html in frame.evaluate(JS_INJECTED).items():
+                made.append(f"{kind} payload: {what}: {html}"
+                            + ("" if frame == page.main_frame else f" in {frame.url}"))
+        warning = page.locator(WARNING)
+        if name in LINK_PAGES or warning.count():
+            assert warning.count() == 1, f"{kind} payload on {name}: {warning.count()} warnings"
+            shown = warning.inner_text()  # values are quoted as Python reprs: '\\' for '\'
+            assert payload in shown or repr(payload)[1:-1] in shown, (
+                f"{kind} payload on {name}: the warning does not quote it as text:\n{shown}")
+    assert not made, f"hostile links on {name} created elements:\n" + "\n".join(made)
+    assert not dialogs, f"dialogs opened on {name}: {dialogs}"
+    outside = [u for u in requests
+               if urlparse(u).scheme not in ("data", "blob", "about")
+               and urlparse(u).hostname != "127.0.0.1"]
+    assert not outside, f"requests left 127.0.0.1 on {name}: {outside[:10]}"
+
+
+# --- screens at projector sizes (issue 7) --------------------------------------------
+
+# Evaluated in the page: where the first chart's plot areas, x tick labels, Play
+# button and step slider lie, and by how many pixels each reaches outside the viewport.
+JS_FIT = """() => {
+  const vw = window.innerWidth, vh = window.innerHeight;
+  const box = (name, el) => {
+    if (!el) return {name, missing: true};
+    const r = el.getBoundingClientRect();
+    return {name, top: Math.round(r.top), bottom: Math.round(r.bottom), left: Math.round(r.left),
+            right: Math.round(r.right),
+            over: Math.round(Math.max(0, r.bottom - vh, r.right - vw, -r.top, -r.left))};
+  };
+  const scroller = document.querySelector("[data-testid='stMain']");
+  const scroll = Math.max(window.scrollY, scroller ? scroller.scrollTop : 0,
+                          document.querySelector("[data-testid='stAppViewContainer']")?.scrollTop || 0);
+  const g = document.querySelector('.js-plotly-plot');
+  const parts = [];
+  if (!g) return {parts, scroll, vw, vh};
+  const areas = [...g.querySelectorAll('.draglayer .nsewdrag')];
+  areas.forEach(a => parts.push(box('plot area ' + a.getAttribute('data-subplot'), a)));
+  if (!areas.length) {
+    const sc = g._fullLayout && g._fullLayout.scene && g._fullLayout.scene._scene;
+    parts.push(box('3D scene', sc ? sc.container : g.querySelector('.gl-container')));
+  } else {
+    const ticks = [...g.querySelectorAll('.xaxislayer-above .xtick text, g.xtick text')];
+    if (!ticks.length) parts.push({name: 'x tick labels', missing: true});
+    else parts.push(ticks.map(t => box('x tick labels', t))
+                         .sort((a, b) => (b.over - a.over) || (b.bottom - a.bottom))[0]);
+  }
+  parts.push(box('Play button', [...g.querySelectorAll('.updatemenu-button')]
+                                  .find(b => b.textContent.includes('Play'))));
+  parts.push(Object.assign(box('step slider', g.querySelector('.slider-rail-rect')), {extra: true}));
+  return {parts, scroll, vw, vh};
+}"""
+
+# Presentation-mode views whose figure does not fit a projector yet (issue 7, item 1):
+# (view, width, height) -> what the last measurement found.  They are still shot and
+# measured (test-artifacts/screenshots/layout-fit.json); the fit is asserted for every
+# other view.  Remove an entry once its layout fits.
+_LESSON_OVERFLOW = {
+    (1280, 720): "x tick labels 21 px and Play button 62 px below the fold",
+    (1024, 768): "Play button 14 px below the fold",
+}
+LAYOUT_TODO: dict[tuple[str, int, int], str] = {
+    (f"lesson-{key}", *size): why
+    for key in ("zigzag", "saddle", "banana", "local", "diverge")  # the Playground's lessons
+    for size, why in _LESSON_OVERFLOW.items()}
+
+
+def settle(page, size: tuple[int, int]) -> None:
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    page.wait_for_timeout(400)  # Streamlit and plotly.js follow the window's resize
+    page.wait_for_selector(IDLE)
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every(g => "
+                           "!g._fullLayout || Math.abs(g._fullLayout.width - g.clientWidth) < 2)",
+                           timeout=10_000)
+
+
+# Views whose figure animates, so a teacher needs its Play button on screen (the sweep and
+# map pages scrub or hover instead; their Play button is checked if they have one).
+PLAY_PAGES = {"playground", "side_by_side", "surface_3d"}
+
+
+def misfits(fit: dict, play: bool = True) -> list[str]:
+    out = [f"{p['name']} missing" if p.get("missing") else f"{p['name']} {p['over']} px outside"
+           for p in fit["parts"] if not p.get("extra") and (p.get("missing") or p["over"] > 0)
+           and not (p.get("missing") and p["name"] == "Play button" and not play)]
+    if fit["scroll"]:
+        out.append(f"page scrolled by {fit['scroll']} px")
+    return out
+
+
+@pytest.mark.parametrize("mode", ["normal", "present"])
+def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
+    """Every page and every lesson at 1280x720 and 1024x768, shot for a human to look at;
+    in presentation mode the figure's plot area, x tick labels and Play button must be
+    inside the viewport without scrolling (views listed in LAYOUT_TODO only measured)."""
+    page = new_page({"width": PROJECTOR_SIZES[0][0], "height": PROJECTOR_SIZES[0][1]})
+    extra = {"present": "1"} if mode == "present" else {}
+    views: list[tuple[str, str | None]] = [(f"page-{name}", path) for name, path in PAGES.items()]
+    views += [(f"lesson-{p.key}", None) for p in sorted(presets.PRESETS, key=lambda p: p.key == "textbook")]
+    results, problems = {}, []
+    for view, path in views:
+        if path is not None:
+            open_app(page, app_url + path + ("?" + urlencode(extra) if extra else ""),
+                     chart=view.removeprefix("page-") in CHART_PAGES, timeout=60_000)
+        else:
+            if urlparse(page.url).path not in ("", "/"):
+                open_app(page, app_url + "/" + ("?" + urlencode(extra) if extra else ""))
+            click_lesson(page, "pg", view.removeprefix("lesson-"))
+        for size in PROJECTOR_SIZES:
+            settle(page, size)
+            shot(page, f"{view}-{size[0]}x{size[1]}-{mode}")
+            if mode != "present" or (view.startswith("page-") and view[5:] not in CHART_PAGES):
+                continue
+            fit = page.evaluate(JS_FIT)
+            bad = misfits(fit, play=view.startswith("lesson-") or view.removeprefix("page-") in PLAY_PAGES)
+            results[f"{view} {size[0]}x{size[1]}"] = {"url": page.url, "misfits": bad, **fit}
+            if bad and (view, *size) not in LAYOUT_TODO:
+                problems.append(f"{view} at {size[0]}x{size[1]}: " + "; ".join(bad))
+    if results:
+        (SCREENSHOTS / "layout-fit.json").write_text(json.dumps(results, indent=1))
+    assert not problems, "the figure does not fit the projector:\n" + "\n".join(problems)
