@@ -116,6 +116,10 @@ class PageState:
                  "steps": sc.steps, "noise": float(sc.noise), "seed": int(sc.seed), "cloud": int(sc.cloud),
                  "batch": int(sc.batch)}
         plain["shown"] = list(range(len(sc.runs)))
+        # The add box is an action, not a state: set it back to empty through session
+        # state, so the browser is told to clear it (a dropped key leaves the browser
+        # holding its last choice, which it would send again with every rerun).
+        plain["add"] = None
         if formula:
             text, xr, yr = formula
             plain.update(f=text, xr=f"{xr[0]:g}, {xr[1]:g}", yr=f"{yr[0]:g}, {yr[1]:g}")
