@@ -13,7 +13,7 @@ ps, sc = chrome.page(P, presets.ZIGZAG, title="Optimizer playground",
 s = surface_of(sc.surface)
 paths = cache.paths(sc)
 height = figures.PRESENT_HEIGHT if ps.present else figures.contour_height(s, 760)
-inside = st.toggle("Inside one step", key=ps.key("inside"),
+inside = False if ps.present else st.toggle("Inside one step", key=ps.key("inside"),
                    help="Arrows at one step: where the gradient points, where the optimizer's memory "
                         "points, and the step it actually takes.")
 k = st.slider("Step", 0, sc.steps - 1, key=ps.key("inside_step"), value=min(3, sc.steps - 1)) \

@@ -430,7 +430,9 @@ def test_hostile_links_render_as_text(new_page, app_url, name):
         warning = page.locator(WARNING)
         if name in LINK_PAGES or warning.count():
             assert warning.count() == 1, f"{kind} payload on {name}: {warning.count()} warnings"
-            shown = warning.inner_text()  # values are quoted as Python reprs: '\\' for '\'
+            # Values are quoted as Python reprs ('\\' for '\'), and a URL gets an invisible
+            # zero-width space after its '://' so markdown does not link it.
+            shown = warning.inner_text().replace("\u200b", "")
             assert payload in shown or repr(payload)[1:-1] in shown, (
                 f"{kind} payload on {name}: the warning does not quote it as text:\n{shown}")
     assert not made, f"hostile links on {name} created elements:\n" + "\n".join(made)

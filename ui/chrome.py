@@ -23,9 +23,17 @@ PRESENT_CSS = ("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapse
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:&])")
 
 
+_AUTOLINK = re.compile(r"(?i)(://|www\.|@)")
+
+
 def escape(text: str) -> str:
-    """User text made inert in Streamlit markdown: no links, HTML, LaTeX, emoji or colour codes."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+    """User text made inert in Streamlit markdown: no links, HTML, LaTeX, emoji or colour codes.
+
+    Markdown punctuation is backslash-escaped; bare URLs, www. names and e-mail
+    addresses, which GitHub-flavoured markdown links on sight, get a zero-width
+    space that breaks the pattern without changing what is read."""
+    text = _AUTOLINK.sub(lambda m: m.group(1)[0] + "\u200b" + m.group(1)[1:], str(text))
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def surface_intro(s, tail: str = "") -> str:
@@ -77,7 +85,10 @@ def lesson_callout(ps: PageState, scenario: Scenario) -> None:
     key = st.session_state.get(ps.key("lesson_shown"))
     if key and presets.BY_KEY[key].scenario == scenario:
         p = presets.BY_KEY[key]
-        st.info(f"**{p.title}.** {p.blurb}", icon=":material/school:")
+        if ps.present:  # on a projector the figure needs the height: one line of text
+            st.caption(f"**{p.title}.** {p.blurb}")
+        else:
+            st.info(f"**{p.title}.** {p.blurb}", icon=":material/school:")
     elif key:
         st.session_state[ps.key("lesson_shown")] = None
 

@@ -161,8 +161,13 @@ def sidebar(ps: PageState, *, start: bool = True, noise: bool = True) -> None:
                       help="Centre and scale the data's inputs: the long valley turns into a round bowl.")
         full = len(sc.runs) >= ps.max_runs
         labels = [figures.run_label(r) for r in sc.runs]
+        # The list's labels must not change when a slider does: a multiselect's value travels
+        # as its labels, and a stale label would read as "removed".
+        names = [f"{optimizers.spec(r.name).label}" + (f" #{figures.copy_index(sc.runs, i) + 1}"
+                                                       if figures.copy_index(sc.runs, i) else "")
+                 for i, r in enumerate(sc.runs)]
         st.multiselect("Optimizers", list(range(len(sc.runs))), key=ps.key("shown"),
-                       format_func=labels.__getitem__,
+                       format_func=names.__getitem__,
                        on_change=ps.keep_runs, help="Remove one with its ✕; add one below. "
                        "The same optimizer may appear twice, to compare two settings.")
         st.selectbox("Add an optimizer", optimizers.names(), index=None, key=ps.key("add"),

@@ -213,6 +213,9 @@ def run_label(run) -> str:
     return f"{spec.label} (η={fmt(run.lr)}{''.join(', ' + e for e in extra)})"
 
 
+LOSS_POINTS = 300
+
+
 def lr_figure(series: list[tuple[str, str, str, np.ndarray]], *, height: int = 200) -> PlainFigure:
     """Learning rate per step, one line per run: ``(label, colour, dash, lrs)`` each."""
     data = [dict(type="scatter", mode="lines", x=_b64(np.arange(1, len(lrs) + 1, dtype=np.int32)),
@@ -376,6 +379,8 @@ def frame_budget(grid: Grid, paths: list[Path], clickable: bool, copies: int = 1
     and y and an int16 step, in base64).
     """
     fixed = copies * len(grid.image) + (45_000 if clickable else 0) + 8_000
+    fixed += 11 * min(CLOUD_BUDGET_POINTS, sum(p.cloud.shape[0] * p.cloud.shape[1] for p in paths
+                                               if p.cloud is not None))
     fixed += sum(13.4 * p.finite.shape[0] for p in paths) + 1_200 * len(paths)
     return int(max(40_000, CHART_BUDGET - fixed))
 
@@ -410,10 +415,13 @@ def plan_reveal(steps: int, n_paths: int, budget: int = 200_000) -> Reveal:
 CLOUD_POINTS = 120  # per noisy run: the cloud shows a spread, not every step
 
 
-def cloud_trace(path: Path) -> dict:
+CLOUD_BUDGET_POINTS = 6000  # all clouds of a figure together: about 65 kB of chart JSON
+
+
+def cloud_trace(path: Path, most: int = CLOUD_POINTS) -> dict:
     """A path's noise cloud: its noisy runs as one faint trace (NaN between runs), thinned."""
     runs = np.asarray(path.cloud)  # (steps + 1, k, 2)
-    keep = np.unique(np.linspace(0, runs.shape[0] - 1, min(runs.shape[0], CLOUD_POINTS)).round().astype(int))
+    keep = np.unique(np.linspace(0, runs.shape[0] - 1, min(runs.shape[0], most)).round().astype(int))
     parts = []
     for j in range(runs.shape[1]):
         parts.append(runs[keep, j])
@@ -706,7 +714,7 @@ def _fast(data: list[dict], layout: dict, frames: list[dict] | None = None) -> P
 
 # On a projector (1280x720, 1024x768) the figure, its axes and its Play controls
 # must fit under the lesson row without scrolling.
-PRESENT_HEIGHT = 560
+PRESENT_HEIGHT = 540
 
 
 def panel_row_height(surface, present: bool = False) -> int:
@@ -766,7 +774,9 @@ def _contour_figure(surface, grid, paths, start, height, clickable, animate, bud
     data = []
     if clickable:
         data.append(click_grid_trace(surface))
-    data += [t for p in paths if p.cloud is not None for t in [cloud_trace(p)]]
+    clouds = [p for p in paths if p.cloud is not None]
+    most = max(8, CLOUD_BUDGET_POINTS // max(1, sum(p.cloud.shape[1] for p in clouds)))
+    data += [cloud_trace(p, min(CLOUD_POINTS, most)) for p in clouds]
     first_anim = len(data)
     for p in paths:
         data += _trail_traces(p, plan, markers)
@@ -813,8 +823,9 @@ def loss_figure(surface, grid: Grid, paths: list[Path], *, height: int = 300) ->
         if gap:
             y = np.maximum(y, 1e-16)  # a path that lands exactly on the minimum
         ys.append(y)
-        data.append(dict(type="scatter", mode="lines", x=_b64(np.arange(len(y), dtype=np.int32)),
-                         y=_f32(y), name=p.label, line=dict(color=p.color, width=2.5, dash=p.dash),
+        keep = _thin(len(y), LOSS_POINTS)  # a long run's loss curve needs no more to read
+        data.append(dict(type="scatter", mode="lines", x=_b64(keep.astype(np.int32)),
+                         y=_f32(y[keep]), name=p.label, line=dict(color=p.color, width=2.5, dash=p.dash),
                          hovertemplate=f"<b>{p.label}</b><br>step %{{x}}<br>%{{y:.4g}}<extra></extra>"))
     ytitle = "f − f*  (log scale)" if gap else "f"
     axis = dict(showgrid=True, gridcolor="#e4e7eb", zeroline=False, linecolor="#9aa5b1",
