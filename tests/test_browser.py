@@ -347,7 +347,7 @@ def test_presentation_mode_hides_the_sidebar(page, app_url, shot):
     open_app(page, app_url + "/?present=1")
     shot(page, "presentation-mode")
     assert not page.locator("[data-testid='stSidebar']").is_visible()
-    assert page.get_by_role("button", name=re.compile("Exit presentation")).is_visible()
+    assert page.get_by_role("button", name=re.compile("Exit")).is_visible()
     assert page.locator("[data-testid='stPlotlyChart']").first.is_visible()
     assert query(page).get("present") == ["1"]
 

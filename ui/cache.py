@@ -260,7 +260,9 @@ def map_steps(link: str) -> int:
     s = surface_of(sc.surface)
     from optimizers import limits
 
-    cost = limits.point_step_cost(s)
+    # One rerun may ask for about a second of work in all: the library's limit for one run,
+    # shared by every optimizer on the map.
+    cost = limits.point_step_cost(s) * max(1, len(sc.runs))
     return int(max(1, min(sc.steps, MAP_STEPS, limits.MAX_POINT_STEPS // (MAP_STARTS * cost))))
 
 

@@ -75,7 +75,7 @@ def presentation_bar(ps: PageState) -> None:
     left, right = st.columns([5, 1], vertical_alignment="center")
     with left:
         controls.lessons(ps, "plesson")
-    right.button("Exit presentation", key=ps.key("exit"), icon=":material/close_fullscreen:",
+    right.button("Exit", key=ps.key("exit"), help="Leave presentation mode", icon=":material/close_fullscreen:",
                     on_click=lambda: st.session_state.__setitem__(ps.key("present"), False),
                     width="stretch")
 

@@ -71,8 +71,9 @@ PRESETS = (
            LOCAL),
     Preset("diverge", "lr too large",
            "The bowl's steep direction has curvature 2, so SGD diverges once lr passes 2/2 = 1: "
-           "at lr 1.1 its zigzag grows until it leaves the plot at step 6, while Momentum and "
-           "Adam at small rates settle.",
+           "at lr 1.1 its zigzag grows every step: it leaves the plot at step 6 and counts as "
+           "diverged at step 26, once it is far beyond it, while Momentum and Adam at small rates "
+           "settle.",
            Scenario("bowl", (Run.of("sgd", lr=1.1), Run.of("momentum", lr=0.1), Run.of("adam", lr=0.3)),
                     (-7.0, 2.0), 60)),
 )
