@@ -185,8 +185,9 @@ def link_notices(at: AppTest) -> list[str]:
 
 
 def unescape(md: str) -> str:
-    """Markdown's backslash escapes removed (the notice escapes every piece of the link it quotes)."""
-    return re.sub(r"\\(.)", r"\1", md)
+    """Markdown's backslash escapes removed (the notice escapes every piece of the link it quotes),
+    and the zero-width spaces that keep a quoted URL from being linked."""
+    return re.sub(r"\\(.)", r"\1", md).replace("\u200b", "")
 
 
 def assert_thinned(got: np.ndarray, want: np.ndarray, what: str) -> None:
