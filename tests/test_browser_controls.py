@@ -33,3 +33,45 @@ def test_adding_an_optimizer_adds_it_once_whatever_happens_next(page, app_url):
         page.wait_for_function("(old) => location.href !== old", arg=before, timeout=15_000)
         wait_idle(page)
     assert [o.split(",")[0] for o in opts(page)] == ["sgd", "adam", "momentum"], opts(page)
+
+
+# --- issue 10's controls, as a person uses them -------------------------------------------------
+
+def test_typing_a_formula_draws_its_surface_and_a_bad_one_is_named(page, app_url, shot):
+    page.goto(app_url + "/?surface=formula&f=x%5E2%2F20%2By%5E2&xr=-10/10&yr=-5/5&opt=sgd,lr=0.95"
+                        "&x0=-7&y0=2&steps=30")
+    wait_idle(page)
+    box = page.locator(".st-key-pg-f input")
+    box.fill("(1-x)^2 + 100*(y-x^2)^2")
+    box.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('f') === '(1-x)^2 + 100*(y-x^2)^2'")
+    wait_idle(page)
+    shot(page, "issue10-formula")
+    good = page.url
+    box.fill("__import__('os')")
+    box.press("Enter")
+    page.locator("[data-testid='stAlertContentError']", has_text="__import__").wait_for()
+    wait_idle(page)
+    assert page.url == good, "a refused formula changed the view"
+    assert page.locator(".js-plotly-plot").count() >= 1
+
+
+def test_schedule_batch_cloud_and_inside_one_step_show_in_the_browser(page, app_url, shot):
+    page.goto(app_url + "/?surface=least_squares&opt=sgd,lr=0.04,schedule=step:step_size=10:gamma=0.5"
+                        "&opt=adam,lr=0.5&x0=0&y0=0&steps=60&batch=4&cloud=10")
+    wait_idle(page)
+    names = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                          ".map(g => (g._fullData || []).map(t => t.name))")
+    flat = [n for chart in names for n in chart]
+    assert any(n.endswith("noisy runs") for n in flat), flat          # the cloud is drawn
+    assert any("step" in n for n in flat), flat                       # the schedule is in the label
+    titles = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                           ".map(g => g._fullLayout.title && g._fullLayout.title.text)")
+    assert "Learning rate per step" in titles, titles
+    shot(page, "issue10-schedule-batch-cloud")
+    page.locator(".st-key-pg-inside label").first.click()
+    page.locator("[data-testid='stMarkdownContainer'] table", has_text="step size").wait_for()
+    wait_idle(page)
+    arrows = page.evaluate("() => document.querySelectorAll('.js-plotly-plot .annotation-arrow-g').length")
+    assert arrows >= 2, arrows
+    shot(page, "issue10-inside-one-step")
