@@ -194,6 +194,15 @@ def fmt(x: float) -> str:
 
 def run_label(run) -> str:
     """Legend text for a run: its name and learning rate, plus what else differs from torch's defaults."""
+    extra = hyper_labels(run)
+    sched = getattr(run, "schedule", "")
+    if sched:
+        extra.append(sched.split(":")[0])
+    return f"{optimizers.spec(run.name).label} (η={fmt(run.lr)}{''.join(', ' + e for e in extra)})"
+
+
+def hyper_labels(run) -> list[str]:
+    """What besides the learning rate differs from torch's defaults, in symbols: ["μ=0.5", "β=(0.8, 0.99)"]."""
     spec = optimizers.spec(run.name)
     extra = []
     for k, v in run.hyper:
@@ -207,10 +216,7 @@ def run_label(run) -> str:
             extra.append(f"β=({', '.join(fmt(x) for x in v)})")
         else:
             extra.append(f"{sym}={fmt(v)}")
-    sched = getattr(run, "schedule", "")
-    if sched:
-        extra.append(sched.split(":")[0])
-    return f"{spec.label} (η={fmt(run.lr)}{''.join(', ' + e for e in extra)})"
+    return extra
 
 
 LOSS_POINTS = 300

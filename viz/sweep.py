@@ -35,7 +35,7 @@ import numpy as np
 
 import optimizers
 from viz.figures import (CHART_BUDGET, DASHES, FONT, MINIMUM_COLOR, PAPER, START_COLOR, _f32, _fast,
-                         backdrop, color, copy_index, fmt, log_ticks)
+                         backdrop, color, copy_index, fmt, hyper_labels, log_ticks)
 
 TOL_FRACTION = 0.01
 LR_FLOOR = 1e-5          # below this no optimizer moves visibly in a few hundred steps
@@ -257,20 +257,8 @@ def _drawn_path(points: np.ndarray, most: int) -> np.ndarray:
 
 def sweep_label(run) -> str:
     """Legend text: the optimizer and whatever besides the learning rate differs from torch's defaults."""
-    spec = optimizers.spec(run.name)
-    extra = []
-    for k, v in run.hyper:
-        if k == "lr":
-            continue
-        knob = next((kn for kn in spec.knobs if kn.name == k), None)
-        sym = knob.symbol if knob else k
-        if isinstance(v, bool):
-            extra.append(sym if v else f"not {sym}")
-        elif isinstance(v, tuple):
-            extra.append(f"β=({', '.join(fmt(x) for x in v)})")
-        else:
-            extra.append(f"{sym}={fmt(v)}")
-    return spec.label + (f" ({', '.join(extra)})" if extra else "")
+    extra = hyper_labels(run)
+    return optimizers.spec(run.name).label + (f" ({', '.join(extra)})" if extra else "")
 
 
 def _shown_loss(final: np.ndarray, log: bool) -> np.ndarray:
