@@ -375,11 +375,14 @@ def _map_figure(surface, results, color_by, height, stride):
         left = i * (w + gap)
         axis = dict(showgrid=False, zeroline=False, linecolor="#9aa5b1", mirror=True, ticks="outside")
         layout[f"xaxis{ax}"] = dict(axis, domain=[left, left + w], range=[x0, x1], anchor=ya,
-                                    constrain="domain", title=dict(text=xname),
-                                    **({} if i == 0 else dict(matches="x")))
+                                    constrain="domain", **({} if i == 0 else dict(matches="x")))
         layout[f"yaxis{ax}"] = dict(axis, range=[y0, y1], anchor=xa, scaleanchor=xa, scaleratio=1,
                                     constrain="domain", **(dict(title=dict(text=yname)) if i == 0 else
                                                            dict(matches="y", showticklabels=False)))
+        # The x name at the end of the axis: under it, it would sit on the legend row.
+        annotations.append(dict(text=f"<i>{xname}</i>", xref=f"{xa} domain", yref=f"{ya} domain", x=1, y=0,
+                                xanchor="left", yanchor="middle", xshift=6, showarrow=False,
+                                font=dict(size=15)))
         annotations.append(dict(text=f"<b>{run_label(run)}</b>", x=0, y=1.0, xref=f"{xa} domain",
                                 yref=f"{ya} domain", xanchor="left", yanchor="bottom", showarrow=False,
                                 font=dict(size=14, color=color(run.name))))
