@@ -304,10 +304,6 @@ class PageState:
         sc = self.scenario
         self.show(sc.with_(runs=tuple(r for i, r in enumerate(sc.runs) if i in keep)))
 
-    def remove_run(self, i: int) -> None:
-        sc = self.scenario
-        self.show(sc.with_(runs=sc.runs[:i] + sc.runs[i + 1:]))
-
     def set_start(self, xy: tuple[float, float]) -> None:
         st.session_state[self.key("x0")], st.session_state[self.key("y0")] = xy
 

@@ -306,7 +306,7 @@ def frame_steps(steps: int, max_frames: int = MAX_FRAMES) -> np.ndarray:
 def _b64(a: np.ndarray) -> dict:
     """An array in plotly.js's typed-array form (what Plotly itself would send)."""
     a = np.ascontiguousarray(a)
-    out = {"dtype": {"float32": "f4", "int32": "i4", "int16": "i2"}[a.dtype.name],
+    out = {"dtype": {"float32": "f4", "int32": "i4", "int16": "i2", "uint8": "u1"}[a.dtype.name],
            "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
     if a.ndim > 1:
         out["shape"] = ", ".join(map(str, a.shape))

@@ -22,7 +22,6 @@ Definitions (the page's words should match them):
 
 from __future__ import annotations
 
-import base64
 import math
 from functools import lru_cache
 from typing import NamedTuple
@@ -30,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 import optimizers
-from viz.figures import CHART_BUDGET, FONT, PAPER, _fast, color, fmt, run_label
+from viz.figures import CHART_BUDGET, FONT, PAPER, _b64, _fast, color, fmt, run_label
 from viz.sweep import _points, _readonly, loss_gap, settle_step, tolerance
 
 NONE, DIVERGED = -1, -2
@@ -200,16 +199,6 @@ def convergence_map(surface, run, n: int = 100, steps: int = 300) -> MapResult:
 
 
 # --- the figure ---------------------------------------------------------------
-
-def _typed(a: np.ndarray) -> dict:
-    """plotly.js's typed-array form, for the dtypes used here (u1, i2, f4), with a shape if 2-D+."""
-    a = np.ascontiguousarray(a)
-    out = {"dtype": {"uint8": "u1", "int16": "i2", "float32": "f4"}[a.dtype.name],
-           "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
-    if a.ndim > 1:
-        out["shape"] = ", ".join(map(str, a.shape))
-    return out
-
 
 def basin_codes(results: list[MapResult]) -> tuple[np.ndarray, int]:
     """Colour codes per start for every panel: a minimum's colour slot, then none, then diverged.
@@ -387,14 +376,14 @@ def _map_figure(surface, results, color_by, height, stride):
                                 yref=f"{ya} domain", xanchor="left", yanchor="bottom", showarrow=False,
                                 font=dict(size=14, color=color(run.name))))
         ny, nx = r.shape
-        data.append(dict(type="heatmap", z=_typed(zi.reshape(ny, nx)), x0=float(r.xs[0]),
+        data.append(dict(type="heatmap", z=_b64(zi.reshape(ny, nx)), x0=float(r.xs[0]),
                          dx=float(r.xs[1] - r.xs[0]), y0=float(r.ys[0]), dy=float(r.ys[1] - r.ys[0]),
                          xaxis=xa, yaxis=ya, coloraxis="coloraxis", hoverinfo="skip", zsmooth=False,
                          showlegend=False, name=run_label(run)))
         data += _click_traces(r, stride, xa, ya)
         if 0 < len(minima) <= 12:  # a lattice of 121 (Rastrigin) explains itself
-            data.append(dict(type="scatter", mode="markers", x=_typed(minima[:, 0].astype(np.float32)),
-                             y=_typed(minima[:, 1].astype(np.float32)), xaxis=xa, yaxis=ya,
+            data.append(dict(type="scatter", mode="markers", x=_b64(minima[:, 0].astype(np.float32)),
+                             y=_b64(minima[:, 1].astype(np.float32)), xaxis=xa, yaxis=ya,
                              showlegend=False, hoverinfo="skip", name="minima",
                              marker=dict(size=11, symbol="x-thin",
                                          line=dict(width=2, color="#ffffff"))))
@@ -447,8 +436,8 @@ def _click_traces(r: MapResult, stride: int, xa: str, ya: str) -> list[dict]:
         else:
             custom = np.column_stack([r.end[sel], r.steps[sel]]).astype(np.float32)
         pts = r.starts[sel].astype(np.float32)
-        out.append(dict(type="scatter", mode="markers", x=_typed(pts[:, 0]), y=_typed(pts[:, 1]),
-                        customdata=_typed(custom), xaxis=xa, yaxis=ya, hovertemplate=template,
+        out.append(dict(type="scatter", mode="markers", x=_b64(pts[:, 0]), y=_b64(pts[:, 1]),
+                        customdata=_b64(custom), xaxis=xa, yaxis=ya, hovertemplate=template,
                         marker=dict(size=size, opacity=0, color="#000"), selected=hidden,
                         unselected=hidden, showlegend=False,
                         name="click to start here" + (" (diverged)" if diverged else "")))
