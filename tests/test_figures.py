@@ -706,6 +706,23 @@ def test_every_path_that_left_is_named_once_in_one_note():
         assert len(exit_marks(d, p)) == 1
 
 
+def test_the_note_sits_in_a_corner_clear_of_where_paths_leave():
+    """On the saddle lesson the paths leave through the top: the note goes elsewhere, and the
+    box it takes holds none of the last in-window points of the paths that left."""
+    s, grid, paths = parts(SADDLE, 40)
+    d = figures.contour_figure(s, grid, paths, SADDLE.start).to_dict()
+    (note,) = [a for a in d["layout"]["annotations"] if "left the plot" in a["text"]]
+    (x0, x1), (y0, y1) = s.x_range, s.y_range
+    for p in paths:
+        k = figures.stop_step(s, p)
+        if k > 0:
+            u = (p.points[k - 1] - (x0, y0)) / (x1 - x0, y1 - y0)
+            in_x = u[0] <= 0.6 if note["xanchor"] == "left" else u[0] >= 0.4
+            in_y = u[1] >= 0.7 if note["yanchor"] == "top" else u[1] <= 0.3
+            assert not (in_x and in_y), (p.label, note["xanchor"], note["yanchor"])
+    assert (note["x"] < 0.5) == (note["xanchor"] == "left") and (note["y"] > 0.5) == (note["yanchor"] == "top")
+
+
 def test_runaway_on_a_surface_without_minimum_is_worded_as_leaving():
     s, grid, paths = parts(SADDLE, 40)
     gone = [p for p in paths if figures.stop_step(s, p) > 0]

@@ -547,15 +547,43 @@ def _markers(surface, start, paths, xaxis="x", yaxis="y", legend=True) -> list[d
 
 
 def exit_note(surface, paths: list[Path], xref: str = "x", yref: str = "y") -> dict | None:
-    """One boxed note in the plot's top-left corner naming every path that blew up or left,
-    each in its colour: readable over any wall of lines, and never overprinted."""
+    """One boxed note naming every path that blew up or left, each in its colour: readable
+    over any wall of lines, and never overprinted.  It sits in the corner of the plot that
+    the paths cross least, so it does not cover where they leave."""
     lines = [f"<span style='color:{p.color}'><b>{p.label}</b> {divergence_note(surface, p, short=True)}</span>"
              for p in paths if stop_step(surface, p) > 0]
     if not lines:
         return None
-    return dict(text="<br>".join(lines), xref=f"{xref} domain", yref=f"{yref} domain", x=0.01, y=0.99,
-                xanchor="left", yanchor="top", align="left", showarrow=False, font=dict(size=13),
+    x, y = quiet_corner(surface, paths)
+    return dict(text="<br>".join(lines), xref=f"{xref} domain", yref=f"{yref} domain",
+                x=0.01 if x == "left" else 0.99, y=0.99 if y == "top" else 0.01,
+                xanchor=x, yanchor=y, align="left", showarrow=False, font=dict(size=13),
                 bgcolor="rgba(255,255,255,0.88)", bordercolor="#9aa5b1", borderwidth=1, borderpad=4)
+
+
+def quiet_corner(surface, paths: list[Path], width: float = 0.6, height: float = 0.3) -> tuple[str, str]:
+    """The plot corner (x anchor, y anchor) whose ``width`` × ``height`` box holds the fewest
+    path points, counting the points in the window plus each path's last point before it
+    leaves, clamped to the edge (where the eye follows it out).  Ties keep top-left."""
+    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
+    pts = [np.zeros((0, 2))]
+    for p in paths:
+        finite = p.points[np.isfinite(p.points).all(axis=1)]
+        inside = ((finite[:, 0] >= x0) & (finite[:, 0] <= x1) & (finite[:, 1] >= y0) & (finite[:, 1] <= y1))
+        pts.append(finite[inside])
+        if (~inside).any():
+            first_out = finite[np.argmax(~inside)]
+            pts.append(np.repeat(np.clip(first_out, (x0, y0), (x1, y1))[None], 25, axis=0))
+    u = (np.concatenate(pts) - (x0, y0)) / (x1 - x0, y1 - y0)
+    best = None
+    for yname in ("top", "bottom"):
+        for xname in ("left", "right"):
+            inx = u[:, 0] <= width if xname == "left" else u[:, 0] >= 1 - width
+            iny = u[:, 1] >= 1 - height if yname == "top" else u[:, 1] <= height
+            count = int((inx & iny).sum())
+            if best is None or count < best[0]:
+                best = (count, xname, yname)
+    return best[1], best[2]
 
 
 def divergence_note(surface, path: Path, short: bool = False) -> str:
@@ -977,14 +1005,15 @@ def _surface3d_figure(surface, grid: Grid, paths: list[Path], start, height: int
                   else (-0.7, -0.7))
     else:
         ex, ey = -0.7, -0.7
-    eye = dict(x=1.6 * ex - 0.5 * ey, y=1.6 * ey + 0.5 * ex, z=1.5)
+    # far enough back that the scene's nearest corner and its tick labels stay inside the figure
+    eye = dict(x=1.8 * ex - 0.55 * ey, y=1.8 * ey + 0.55 * ex, z=1.65)
     layout = dict(font=FONT, paper_bgcolor=PAPER, height=height, margin=dict(l=0, r=0, t=40, b=70),
                   legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"), uirevision="keep",
                   scene=dict(xaxis=dict(axis, title=dict(text=surface.axis_names[0]),
                                         range=list(surface.x_range)),
                              yaxis=dict(axis, title=dict(text=surface.axis_names[1]),
                                         range=list(surface.y_range)),
-                             zaxis=dict(axis, title=dict(text=z_label),
+                             zaxis=dict(axis, title=dict(text=z_label), nticks=3,
                                         range=[z_lo - lift, z_hi + 3 * lift]),
                              aspectmode="manual", aspectratio=dict(x=1.3, y=1.3, z=0.7),
                              camera=dict(eye=eye)))
