@@ -1,22 +1,15 @@
 """Convergence map: where each optimizer ends, from every start in the window."""
 
+from functools import partial
+
 import streamlit as st
 
-from ui import cache, chrome, pagestate
+from ui import cache, chrome
 from viz import maps, presets
 from viz.state import surface_of
 
 P = "map"
 COLOR_BY = {"basin": "Which minimum it reaches", "loss": "Final loss"}
-
-
-def open_in_playground() -> None:
-    """A click on the map opens the Playground from that start."""
-    start = maps.start_from_map_selection(st.session_state.get(ps.key("chart")), surface_of(sc.surface))
-    if start is None:
-        return
-    pagestate.PageState.preset("pg", sc.with_(start=start, steps=cache.map_steps(sc.link)))
-    st.session_state["goto"] = "app_pages/playground.py"
 
 
 ps, sc = chrome.page(P, presets.MAP, title="Convergence map", max_runs=maps.MAX_PANELS, noise=False,
@@ -33,6 +26,7 @@ if steps < sc.steps:
 color_by = st.segmented_control("Colour by", list(COLOR_BY), format_func=COLOR_BY.__getitem__,
                                 key=ps.key("color"), default="basin" if len(maps.local_minima(s)) > 1 else "loss")
 fig = cache.map_figure(sc.link, color_by or "loss", 460 if ps.present else 520)
-st.plotly_chart(fig, key=ps.key("chart"), on_select=open_in_playground, selection_mode=("points",),
+st.plotly_chart(fig, key=ps.key("chart"), on_select=partial(chrome.open_map_pick, ps, sc.link),
+                selection_mode=("points",),
                 theme=None, width="stretch", config={"displaylogo": False, "scrollZoom": False})
 chrome.map_summary(s, cache.convergence_maps(sc.link))

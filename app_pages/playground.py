@@ -1,5 +1,7 @@
 """Playground: every chosen optimizer on one contour plot, with loss and a summary."""
 
+from functools import partial
+
 import streamlit as st
 
 from ui import cache, chrome
@@ -18,8 +20,8 @@ inside = False if ps.present else st.toggle("Inside one step", key=ps.key("insid
                         "points, and the step it actually takes.")
 k = st.slider("Step", 0, sc.steps - 1, key=ps.key("inside_step"), value=min(3, sc.steps - 1)) \
     if inside and sc.steps > 1 else 0
-fig = cache.contour_inside(sc.link, height, k) if inside else cache.contour(sc.link, height)
-st.plotly_chart(fig, key=ps.key("chart"), on_select=lambda: chrome.on_plot_select(ps),
+figure = partial(cache.contour_inside, sc.link, height, k) if inside else partial(cache.contour, sc.link, height)
+st.plotly_chart(figure(), key=ps.key("chart"), on_select=partial(chrome.on_plot_select, ps),
                 selection_mode=("points",), theme=None, width="stretch",
                 config={"displaylogo": False, "scrollZoom": False})
 if inside:
@@ -33,4 +35,4 @@ if lr_fig is not None:
 with numbers:
     chrome.summary(sc.link, s, paths)
 if not ps.present:
-    chrome.exports(ps, sc, fig, s, paths)
+    chrome.exports(ps, sc, figure)

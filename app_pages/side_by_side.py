@@ -1,5 +1,7 @@
 """Side by side: one optimizer per panel, same surface, start and axes."""
 
+from functools import partial
+
 import streamlit as st
 
 from ui import cache, chrome
@@ -13,8 +15,8 @@ ps, sc = chrome.page(P, presets.TEXTBOOK, title="Side by side", min_runs=2, max_
                                                                 "Play moves them all together."))
 s = surface_of(sc.surface)
 paths = cache.paths(sc)
-fig = cache.panels(sc.link, figures.panel_row_height(s, ps.present), 2)
-st.plotly_chart(fig, key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
+figure = partial(cache.panels, sc.link, figures.panel_row_height(s, ps.present), 2)
+st.plotly_chart(figure(), key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
 chrome.summary(sc.link, s, paths)
 if not ps.present:
-    chrome.exports(ps, sc, fig, s, paths)
+    chrome.exports(ps, sc, figure)

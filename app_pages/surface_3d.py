@@ -1,5 +1,7 @@
 """3D: the surface with the paths lifted onto it; drag to rotate, scroll to zoom."""
 
+from functools import partial
+
 import streamlit as st
 
 from ui import cache, chrome
@@ -13,8 +15,8 @@ ps, sc = chrome.page(P, presets.BY_KEY["saddle"].scenario, title="3D view",
                          " Height is log-scaled, as the contour colours are." if s.log_color else "")))
 s = surface_of(sc.surface)
 paths = cache.paths(sc)
-fig = cache.scene(sc.link, 560 if ps.present else 680)
-st.plotly_chart(fig, key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
+figure = partial(cache.scene, sc.link, 560 if ps.present else 680)
+st.plotly_chart(figure(), key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
 chrome.summary(sc.link, s, paths)
 if not ps.present:
-    chrome.exports(ps, sc, fig, s, paths)
+    chrome.exports(ps, sc, figure)

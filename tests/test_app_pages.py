@@ -31,7 +31,7 @@ import surfaces
 from ui import cache
 from ui.options import lr_options
 from viz import figures, maps, presets, state
-from viz.state import Run, Scenario
+from viz.state import Run, Scenario, surface_of
 from viz.tuning import default_lr
 
 
@@ -676,14 +676,22 @@ def test_lessons_apply_their_scenario_and_explain_it(name):
         assert_shows(at, shown_on, p.scenario)
         assert not warnings(at)
         assert f"**{p.title}.** {p.blurb}" in infos(at), (p.key, infos(at))
+        # the callout stands in for the surface's paragraph, which would push the figure down
+        surf = surface_of(p.scenario.surface)
+        texts = [m.value for m in at.markdown]
+        assert any(t.startswith(f"**{surf.label}**: ${surf.latex}$") for t in texts), p.key
+        assert not any(surf.lesson in t for t in texts), p.key
         assert at.button_group(key=f"{PAGES[shown_on].prefix}.lesson").value is None  # an action
         if shown_on != name:
             open_page(at, name)
             ok(at)
-    # the callout goes with the first edit
+    # the callout goes with the first edit, and the surface's paragraph comes back
     at.select_slider(key=f"{pg.prefix}.steps").set_value(20).run()
     ok(at)
     assert not [i for i in infos(at) if i.startswith("**")]
+    surf = surface_of(presets.PRESETS[-1].scenario.surface)
+    if name == "playground":
+        assert any(surf.lesson in m.value for m in at.markdown)
 
 
 def test_lesson_clears_a_link_notice():

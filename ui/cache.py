@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 
@@ -168,6 +169,22 @@ def default_lr(surface: str, name: str) -> float:
 @lru_cache(maxsize=1024)
 def _scenario(link: str) -> Scenario:
     return decode_link(link)
+
+
+def scenario(link: str) -> Scenario:
+    return _scenario(link)
+
+
+def paths_csv(link: str) -> str:
+    """The paths of a view as CSV, built on a click (Export), not kept."""
+    sc = _scenario(link)
+    return tables.paths_csv(surface_of(sc.surface), paths(sc), sc)
+
+
+def figure_html(link: str, figure: Callable[[], figures.PlainFigure]) -> str:
+    """A view's figure as a standalone HTML page titled by what it shows, built on a click."""
+    sc = _scenario(link)
+    return figures.standalone_html(figure(), title=tables.describe(surface_of(sc.surface), sc))
 
 
 @lru_cache(maxsize=32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import numpy as np
 from typing import Callable
@@ -56,13 +57,16 @@ def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object]
     scenario, problems = ps.read()
     st.markdown(PRESENT_CSS if ps.present else CSS, unsafe_allow_html=True)
     s = surface_of(scenario.surface)
+    lesson = shown_lesson(ps, scenario)
     if ps.present:
         presentation_bar(ps)
         keys.teacher_keys()
     else:
         st.title(title)
-        st.markdown(intro(s))
-    lesson_callout(ps, scenario)
+        # while a lesson's callout says what to look at, the surface's own paragraph
+        # would push the figure below the fold: name and formula only
+        st.markdown(f"**{escape(s.label)}**: ${s.latex}$." if lesson else intro(s))
+    lesson_callout(ps, lesson)
     messages(ps, problems)
     ps.write_link(scenario)
     if len(scenario.runs) < min_runs:
@@ -76,21 +80,28 @@ def presentation_bar(ps: PageState) -> None:
     with left:
         controls.lessons(ps, "plesson")
     right.button("Exit", key=ps.key("exit"), help="Leave presentation mode", icon=":material/close_fullscreen:",
-                    on_click=lambda: st.session_state.__setitem__(ps.key("present"), False),
+                    on_click=st.session_state.__setitem__, args=(ps.key("present"), False),
                     width="stretch")
 
 
-def lesson_callout(ps: PageState, scenario: Scenario) -> None:
-    """While a lesson is shown unchanged, its blurb says what to look at."""
+def shown_lesson(ps: PageState, scenario: Scenario):
+    """The lesson on screen, while it is shown unchanged; the first edit forgets it."""
     key = st.session_state.get(ps.key("lesson_shown"))
     if key and presets.BY_KEY[key].scenario == scenario:
-        p = presets.BY_KEY[key]
-        if ps.present:  # on a projector the figure needs the height: one line of text
-            st.caption(f"**{p.title}.** {p.blurb}")
-        else:
-            st.info(f"**{p.title}.** {p.blurb}", icon=":material/school:")
-    elif key:
+        return presets.BY_KEY[key]
+    if key:
         st.session_state[ps.key("lesson_shown")] = None
+    return None
+
+
+def lesson_callout(ps: PageState, lesson) -> None:
+    """While a lesson is shown, its blurb says what to look at."""
+    if lesson is None:
+        return
+    if ps.present:  # on a projector the figure needs the height: one line of text
+        st.caption(f"**{lesson.title}.** {lesson.blurb}")
+    else:
+        st.info(f"**{lesson.title}.** {lesson.blurb}", icon=":material/school:")
 
 
 def messages(ps: PageState, problems: list[str]) -> None:
@@ -117,15 +128,18 @@ def share_url(scenario: Scenario) -> str:
     return f"{base}?{scenario.link}"
 
 
-def exports(ps: PageState, scenario: Scenario, fig, surface, paths) -> None:
-    """Copy-link, CSV and standalone HTML, without any work until clicked."""
+def exports(ps: PageState, scenario: Scenario, figure: Callable[[], figures.PlainFigure]) -> None:
+    """Copy-link, CSV and standalone HTML, without any work until clicked.
+
+    The download callables hold the link and a cached figure builder, nothing of
+    this run: Streamlit keeps them with the session, after it disconnects too, so
+    a closure over this run's figure would keep the figure alive per student."""
     with st.expander("Share this view (link, copy button on the right) and export"):
         st.code(share_url(scenario), language=None, wrap_lines=True)
-        st.download_button("Paths as CSV", data=lambda: tables.paths_csv(surface, paths, scenario),
+        st.download_button("Paths as CSV", data=partial(cache.paths_csv, scenario.link),
                            file_name="optimizer_paths.csv", mime="text/csv", key=ps.key("csv"),
                            on_click="ignore")
-        st.download_button("Figure as HTML", data=lambda: figures.standalone_html(
-                               fig, title=tables.describe(surface, scenario)),
+        st.download_button("Figure as HTML", data=partial(cache.figure_html, scenario.link, figure),
                            file_name="optimizer_paths.html", mime="text/html",
                            key=ps.key("html"), on_click="ignore")
 
@@ -152,6 +166,33 @@ def on_plot_select(ps: PageState) -> None:
     start = tables.start_from_selection(ss.get(ps.key("chart")), surface_of(ps.scenario.surface))
     if start is not None:
         ps.set_start(start)
+
+
+def open_sweep_pick(ps: PageState, link: str) -> None:
+    """A point chosen on a sweep's curve opens the Playground with that optimizer at that rate."""
+    from viz import sweep
+
+    sc = cache.scenario(link)
+    picked = sweep.lr_from_selection(st.session_state.get(ps.key("chart")), cache.sweeps(link))
+    if picked is None:
+        return
+    i, lr = picked
+    lr = float(f"{lr:.3g}")  # a readable rate for the Playground's label and slider
+    runs = tuple(r if j != i else type(r).of(r.name, **{**r.kwargs, "lr": lr}) for j, r in enumerate(sc.runs))
+    PageState.preset("pg", sc.with_(runs=runs, steps=min(sc.steps, 1000)))
+    st.session_state["goto"] = "app_pages/playground.py"
+
+
+def open_map_pick(ps: PageState, link: str) -> None:
+    """A click on a convergence map opens the Playground from that start."""
+    from viz import maps
+
+    sc = cache.scenario(link)
+    start = maps.start_from_map_selection(st.session_state.get(ps.key("chart")), surface_of(sc.surface))
+    if start is None:
+        return
+    PageState.preset("pg", sc.with_(start=start, steps=cache.map_steps(link)))
+    st.session_state["goto"] = "app_pages/playground.py"
 
 
 def sweep_summary(surface, results) -> None:
