@@ -1,0 +1,55 @@
+"""What a session keeps after its run (issue 6): nothing of the run's figures.
+
+A live server keeps every session's widget callbacks (in its session state) and
+the lazy callables of its download buttons (in the runtime's media file manager,
+until no session refers to them), after the browser disconnects too, for
+``server.disconnectedSessionTTL``.  When they closed over a page's globals, each
+of thirty students kept their own figures alive and the server grew by hundreds
+of MB per round of the load test.  The figures belong to the shared caches
+alone: once those are emptied, nothing that a session keeps holds a figure.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
+
+from tests.test_app_pages import ALL_PAGES, clear_caches, ok, page
+from viz import figures
+
+
+def alive_figures() -> int:
+    gc.collect()
+    return sum(isinstance(o, figures.PlainFigure) for o in gc.get_objects())
+
+
+@pytest.fixture
+def kept_downloads(monkeypatch):
+    """The download callables a server would keep (AppTest drops its media manager after a run)."""
+    kept = []
+    real = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, *args, **kwargs):
+        kept.append(data_callable)
+        return real(self, data_callable, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return kept
+
+
+@pytest.mark.parametrize("name", ALL_PAGES)
+def test_a_session_keeps_no_figure_once_the_caches_let_go(name, kept_downloads):
+    at = page(name)
+    ok(at)
+    assert at.get("plotly_chart"), name
+    assert alive_figures() > 0  # the caches hold what was drawn...
+    clear_caches()
+    # ... and nothing else does, while the session (its callbacks) and its downloads live on
+    assert alive_figures() == 0, name
+    assert at.session_state[f"{ALL_PAGES[name].prefix}.scenario"] is not None
+    if name in ("playground", "side_by_side", "surface_3d"):
+        assert len(kept_downloads) >= 2  # CSV and HTML, registered lazily
+        html = kept_downloads[-1]()
+        assert html.startswith("<html") or "<head><title>" in html  # still works from the link alone
