@@ -206,6 +206,15 @@ class Surface:
         return np.stack(np.meshgrid(x, y), axis=-1)
 
 
+def pair(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """The gradient (∂f/∂x, ∂f/∂y) shaped ``(..., 2)``: ``np.stack([dx, dy], axis=-1)``,
+    without its overhead (2 µs a call; an optimizer steps a single point in about 18)."""
+    out = np.empty(np.shape(dx) + (2,))
+    out[..., 0] = dx
+    out[..., 1] = dy
+    return out
+
+
 def _points(xy) -> np.ndarray:
     xy = np.asarray(xy, dtype=float)
     if xy.ndim == 0 or xy.shape[-1] != 2:

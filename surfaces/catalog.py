@@ -13,7 +13,7 @@ caller decides whether to silence NumPy's warnings.
 
 import numpy as np
 
-from surfaces.base import Surface
+from surfaces.base import Surface, pair
 
 
 # Stretched bowl ----------------------------------------------------------
@@ -26,7 +26,7 @@ def _bowl(xy):
 
 def _bowl_grad(xy):
     x, y = xy[..., 0], xy[..., 1]
-    return np.stack([x / 10, 2 * y], axis=-1)
+    return pair(x / 10, 2 * y)
 
 
 BOWL = Surface(
@@ -62,7 +62,7 @@ def _saddle(xy):
 
 def _saddle_grad(xy):
     x, y = xy[..., 0], xy[..., 1]
-    return np.stack([2 * x, -2 * y], axis=-1)
+    return pair(2 * x, -2 * y)
 
 
 SADDLE = Surface(
@@ -99,7 +99,7 @@ def _rosenbrock_grad(xy):
     x, y = xy[..., 0], xy[..., 1]
     dx = -2 * (1 - x) - 400 * x * (y - x**2)
     dy = 200 * (y - x**2)
-    return np.stack([dx, dy], axis=-1)
+    return pair(dx, dy)
 
 
 ROSENBROCK = Surface(
@@ -142,7 +142,7 @@ def _beale_grad(xy):
     t3 = 2.625 - x + x * y**3
     dx = 2 * t1 * (y - 1) + 2 * t2 * (y**2 - 1) + 2 * t3 * (y**3 - 1)
     dy = 2 * t1 * x + 2 * t2 * (2 * x * y) + 2 * t3 * (3 * x * y**2)
-    return np.stack([dx, dy], axis=-1)
+    return pair(dx, dy)
 
 
 BEALE = Surface(
@@ -182,7 +182,7 @@ def _himmelblau_grad(xy):
     x, y = xy[..., 0], xy[..., 1]
     u = x**2 + y - 11
     v = x + y**2 - 7
-    return np.stack([4 * x * u + 2 * v, 2 * u + 4 * y * v], axis=-1)
+    return pair(4 * x * u + 2 * v, 2 * u + 4 * y * v)
 
 
 HIMMELBLAU = Surface(
@@ -225,7 +225,7 @@ def _rastrigin_grad(xy):
     x, y = xy[..., 0], xy[..., 1]
     dx = 2 * x + 20 * np.pi * np.sin(2 * np.pi * x)
     dy = 2 * y + 20 * np.pi * np.sin(2 * np.pi * y)
-    return np.stack([dx, dy], axis=-1)
+    return pair(dx, dy)
 
 
 RASTRIGIN = Surface(
@@ -261,7 +261,7 @@ def _camel_grad(xy):
     x, y = xy[..., 0], xy[..., 1]
     dx = 8 * x - 8.4 * x**3 + 2 * x**5 + y
     dy = x - 8 * y + 16 * y**3
-    return np.stack([dx, dy], axis=-1)
+    return pair(dx, dy)
 
 
 CAMEL = Surface(
@@ -318,7 +318,7 @@ def _goldstein_price_grad(xy):
     da = 2 * s * p + s**2 * (-14 + 6 * x + 6 * y)
     db_dx = 4 * t * q + t**2 * (-32 + 24 * x - 36 * y)
     db_dy = -6 * t * q + t**2 * (48 - 36 * x + 54 * y)
-    return np.stack([da * b + a * db_dx, da * b + a * db_dy], axis=-1)
+    return pair(da * b + a * db_dx, da * b + a * db_dy)
 
 
 GOLDSTEIN_PRICE = Surface(
@@ -355,7 +355,7 @@ def _monkey_saddle(xy):
 
 def _monkey_saddle_grad(xy):
     x, y = xy[..., 0], xy[..., 1]
-    return np.stack([3 * x**2 - 3 * y**2, -6 * x * y], axis=-1)
+    return pair(3 * x**2 - 3 * y**2, -6 * x * y)
 
 
 MONKEY_SADDLE = Surface(

@@ -24,7 +24,7 @@ points to keep those temporaries small.
 
 import numpy as np
 
-from surfaces.base import Data, Surface, readonly
+from surfaces.base import Data, Surface, pair, readonly
 
 SEED = 20240917
 N_LINE = 48
@@ -77,7 +77,7 @@ def _squared_error(w, b, x, y):
 
 def _squared_error_grad(w, b, x, y):
     r = w * x + b - y
-    return np.stack([2 * np.mean(r * x, axis=-1), 2 * np.mean(r, axis=-1)], axis=-1)
+    return pair(2 * np.mean(r * x, axis=-1), 2 * np.mean(r, axis=-1))
 
 
 def _least_squares_minimum(x, y):
@@ -170,7 +170,7 @@ def _log_loss(w1, w2, x1, x2, y):
 def _log_loss_grad(w1, w2, x1, x2, y):
     z = w1 * x1 + w2 * x2
     err = np.exp(-np.logaddexp(0, -z)) - y  # sigmoid(z) - y
-    return np.stack([np.mean(err * x1, axis=-1), np.mean(err * x2, axis=-1)], axis=-1)
+    return pair(np.mean(err * x1, axis=-1), np.mean(err * x2, axis=-1))
 
 
 def _logistic_minimum(x1, x2, y):

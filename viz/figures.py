@@ -511,7 +511,8 @@ def _frames(paths: list[Path], plan: Reveal, traces: list[int]) -> list[dict]:
             data += flags
             data.append(c.xy(*bounds))
             data.append(c.head(k))
-        frames.append(dict(name=str(int(k)), traces=traces, data=data))
+        # Built frozen, so freeze() takes each frame whole instead of walking its items.
+        frames.append(Frozen(name=str(int(k)), traces=tuple(traces), data=tuple(data)))
     return frames
 
 
