@@ -976,3 +976,21 @@ def test_cached_arrays_and_figures_cannot_be_changed():
     # and nothing changed
     assert cache.contour(link, 500) is figs[0]
     assert "changed" not in json.dumps(figs[0].to_dict())
+
+
+@pytest.mark.parametrize("lesson, word", [("diverge", "diverged"), ("saddle", "left the plot")])
+@pytest.mark.parametrize("name", ["playground", "side_by_side", "surface_3d"])
+def test_a_path_that_blew_up_or_left_is_said_under_the_figure(name, lesson, word):
+    """The notes under the figure name each path that diverged (or left), with its step."""
+    sc = presets.BY_KEY[lesson].scenario
+    at = page(name, **state.encode(sc))
+    ok(at)
+    s = surface_of(sc.surface)
+    gone = [p for p in cache.paths(sc) if figures.stop_step(s, p) > 0]
+    assert gone, lesson
+    notes = [i for i in infos(at) if word in i]
+    for p in gone:
+        said = figures.divergence_note(s, p)
+        assert said.startswith(p.label) and f"{word} at step {figures.stop_step(s, p)}" in said
+        assert [n for n in notes if n == said], (said, notes)
+    assert len(notes) == len(gone)

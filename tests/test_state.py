@@ -58,9 +58,9 @@ NON_DEFAULT = [
                             Run.of("nesterov", lr=1e-3, momentum=0.95),
                             Run.of("adadelta", lr=1.0, rho=0.95, eps=1e-4)),
              (1 / 3, 0.1 + 0.2), 1000, noise=2.5, seed=state.MAX_SEED),
-    Scenario("saddle", tuple(Run.of(n, lr=1e-4) for n in optimizers.names()[:state.MAX_RUNS]),
+    Scenario("saddle", tuple(Run.of(n, lr=0.01) for n in optimizers.names()[:state.MAX_RUNS]),
              (-2.0, 2.0), 1, noise=10.0, seed=1),
-    Scenario("himmelblau", (Run.of("amsgrad", lr=1e-12, betas=(0.0, 0.9999), eps=1e-10),),
+    Scenario("himmelblau", (Run.of("amsgrad", lr=1e-6, betas=(0.0, 0.9999), eps=1e-10),),  # the range ends
              (-1e-7, 4.999999), 37),
     Scenario("rastrigin", (Run.of("sgd", lr=0.002),), (3.2, 2.4), 150, noise=0.5, seed=3, cloud=12),
     # a student's own formula, its window in the link
@@ -286,6 +286,21 @@ def test_unknown_knob_is_ignored_and_the_accepted_ones_listed():
     sc, _, problems = decoded(opt=["sgd,lr"])  # a setting with no value
     one_problem(problems, "'lr'")
     assert sc.runs == (Run("sgd"),)
+
+
+@pytest.mark.parametrize("entry, key, want, message", [
+    ("sgd,lr=50", "lr", 10.0, "SGD: lr=50 is outside its slider's range, 1e-06 to 10; using 10"),
+    ("adam,lr=1e-9", "lr", 1e-6, "Adam: lr=1e-09 is outside its slider's range, 1e-06 to 10; using 1e-06"),
+    ("adadelta,lr=1e-4", "lr", 0.01, "Adadelta: lr=0.0001 is outside its slider's range, 0.01 to 100"),
+    ("adam,betas=0.5/0.99999", "betas", (0.5, 0.9999), "betas=0.5/0.99999 is outside its slider's range"),
+    ("momentum,momentum=0.995", "momentum", 0.99, "momentum=0.995 is outside its slider's range, 0 to 0.99"),
+])
+def test_a_setting_past_its_sliders_range_is_brought_inside_and_said(entry, key, want, message):
+    """torch would take these, but no slider can show them: the link's value moves to the
+    range's end, and the notice says so (issue 7: no slider offers a value past its knob)."""
+    sc, _, problems = decoded(opt=[entry])
+    one_problem(problems, message)
+    assert sc.runs[0].kwargs[key] == want
 
 
 @pytest.mark.parametrize("raw, message", [

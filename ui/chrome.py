@@ -10,6 +10,8 @@ from typing import Callable
 
 import streamlit as st
 
+import optimizers
+
 from viz import figures, presets, state, tables
 from viz.state import Scenario, surface_of
 
@@ -178,6 +180,8 @@ def open_sweep_pick(ps: PageState, link: str) -> None:
         return
     i, lr = picked
     lr = float(f"{lr:.3g}")  # a readable rate for the Playground's label and slider
+    # one grid spans every optimizer's slider: a point on this curve may lie past its own range
+    lr = state.within_knob(optimizers.spec(sc.runs[i].name), "lr", lr)
     runs = tuple(r if j != i else type(r).of(r.name, **{**r.kwargs, "lr": lr}) for j, r in enumerate(sc.runs))
     PageState.preset("pg", sc.with_(runs=runs, steps=min(sc.steps, 1000)))
     st.session_state["goto"] = "app_pages/playground.py"

@@ -562,7 +562,7 @@ def exit_note(surface, paths: list[Path], xref: str = "x", yref: str = "y") -> d
                 bgcolor="rgba(255,255,255,0.88)", bordercolor="#9aa5b1", borderwidth=1, borderpad=4)
 
 
-def quiet_corner(surface, paths: list[Path], width: float = 0.6, height: float = 0.3) -> tuple[str, str]:
+def quiet_corner(surface, paths: list[Path], width: float = 0.75, height: float = 0.3) -> tuple[str, str]:
     """The plot corner (x anchor, y anchor) whose ``width`` × ``height`` box holds the fewest
     path points, counting the points in the window plus each path's last point before it
     leaves, clamped to the edge (where the eye follows it out).  Ties keep top-left."""

@@ -278,6 +278,17 @@ def _parse_value(default: Any, text: str) -> Any:
     return _float(text)
 
 
+def within_knob(spec, key: str, value: Any) -> Any:
+    """``value`` brought inside the slider range of ``spec``'s knob ``key`` (each of the betas);
+    as given when it is inside, or the knob has no range (a switch)."""
+    knob = next((k for k in spec.knobs if k.name == key), None)
+    if knob is None or knob.scale == "bool" or isinstance(value, bool):
+        return value
+    if isinstance(value, tuple):
+        return tuple(min(max(v, knob.lo), knob.hi) for v in value)
+    return min(max(value, knob.lo), knob.hi)
+
+
 def decode_run(text: str, problems: list[str]) -> Run | None:
     """``"adam,lr=0.3,betas=0.9/0.999"`` -> Run; every bad or repeated piece is reported."""
     name, *pairs = [p.strip() for p in text.split(",")]
@@ -315,6 +326,12 @@ def decode_run(text: str, problems: list[str]) -> Run | None:
         except (ValueError, TypeError) as err:
             problems.append(f"{spec.label}: {err}; using the default")
             continue
+        inside = within_knob(spec, key, value)
+        if inside != value:
+            lo, hi = next((k.lo, k.hi) for k in spec.knobs if k.name == key)
+            problems.append(f"{spec.label}: {key}={_value_text(value)} is outside its slider's range, "
+                            f"{_num(lo)} to {_num(hi)}; using {_value_text(inside)}")
+            value = inside
         if key in hyper and hyper[key] != value:
             problems.append(f"{spec.label}: {key} given twice ({_value_text(hyper[key])} and "
                             f"{_value_text(value)}); kept the last")
