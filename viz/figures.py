@@ -628,11 +628,12 @@ def _base_layout(height: int) -> dict:
                 hoverlabel=dict(font=dict(size=14)), uirevision="keep")
 
 
-def _animation(idx: np.ndarray, y: float = -0.09) -> dict:
-    """Play / Pause buttons and a step slider driving the frames named by step."""
-    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
-             "transition": {"duration": 0}}
-    play = {"frame": {"duration": 70, "redraw": False}, "fromcurrent": False,
+def _animation(idx: np.ndarray, y: float = -0.09, *, redraw: bool = False, play_ms: int = 70) -> dict:
+    """Play / Pause buttons and a step slider driving the frames named by step (``redraw``:
+    3D traces only move with a full redraw)."""
+    still = Frozen(frame=Frozen(duration=0, redraw=redraw), mode="immediate",
+                   transition=Frozen(duration=0))
+    play = {"frame": {"duration": play_ms, "redraw": redraw}, "fromcurrent": False,
             "transition": {"duration": 0}, "mode": "immediate"}
     return dict(
         updatemenus=[dict(type="buttons", direction="left", x=0, y=y, xanchor="left",
@@ -645,8 +646,9 @@ def _animation(idx: np.ndarray, y: float = -0.09) -> dict:
                       pad=dict(t=0, b=0),
                       currentvalue=dict(prefix="step ", xanchor="right", font=dict(size=15)),
                       font=dict(size=12), transition=dict(duration=0),
-                      steps=[dict(label=str(int(k)), method="animate",
-                                  args=[[str(int(k))], still]) for k in idx])],
+                      # built frozen: a step per frame, which freeze() need not walk
+                      steps=tuple(Frozen(label=str(int(k)), method="animate", args=((str(int(k)),), still))
+                                  for k in idx))],
     )
 
 
@@ -1022,15 +1024,7 @@ def _surface3d_figure(surface, grid: Grid, paths: list[Path], start, height: int
     frames = None
     if steps > 0 and paths:
         idx = frame_steps(steps, n_frames)
-        anim = _animation(idx, y=-0.02)
-        for menu in anim["updatemenus"]:
-            for b in menu["buttons"]:
-                b["args"][1]["frame"]["redraw"] = True
-                if b["label"].endswith("Play"):
-                    b["args"][1]["frame"]["duration"] = 120
-        for s in anim["sliders"][0]["steps"]:
-            s["args"][1] = dict(s["args"][1], frame=dict(duration=0, redraw=True))
-        layout.update(anim)
+        layout.update(_animation(idx, y=-0.02, redraw=True, play_ms=120))
         frames = []
         for k in idx:
             fd = []
