@@ -185,7 +185,10 @@ def test_clicking_the_plot_moves_the_start(page, app_url, shot):
     (x_lo, x_hi), (y_lo, y_hi) = ranges
     # Lower right, away from the opening paths; x and y differ in sign and size, so a
     # click read with x and y swapped lands far from both targets.
-    want_x, want_y = x_lo + 0.8 * (x_hi - x_lo), y_lo + 0.2 * (y_hi - y_lo)
+    # The middle of a click-grid cell (the grid steps in twentieths of the window's longer
+    # side): the farthest a click can be from every grid point, and it must still land.
+    step = max(x_hi - x_lo, y_hi - y_lo) / 20
+    want_x, want_y = x_lo + 16.5 * step, y_lo + 2.5 * step
     box = page.locator(".js-plotly-plot .nsewdrag[data-subplot='xy']").first.bounding_box()
     px = box["x"] + (want_x - x_lo) / (x_hi - x_lo) * box["width"]
     py = box["y"] + (y_hi - want_y) / (y_hi - y_lo) * box["height"]
@@ -210,7 +213,7 @@ def test_clicking_the_plot_moves_the_start(page, app_url, shot):
 
     q = query(page)
     x0, y0 = float(q["x0"][0]), float(q["y0"][0])
-    tol_x, tol_y = 0.05 * (x_hi - x_lo), 0.05 * (y_hi - y_lo)  # a click grid of ~45 points a side
+    tol_x = tol_y = step  # one of the four grid points around the click
     assert abs(x0 - want_x) <= tol_x, f"x0={x0}, clicked at x={want_x:.3g} (y0={y0}, y={want_y:.3g})"
     assert abs(y0 - want_y) <= tol_y, f"y0={y0}, clicked at y={want_y:.3g} (x0={x0}, x={want_x:.3g})"
     x_in = page.locator(".st-key-pg-x0 input")
