@@ -141,6 +141,20 @@ def test_percentiles_and_capacity_from_a_sweep():
     assert sessions_at(sweep, 0.1) is None and sessions_at(sweep, 5) == 40
 
 
+def test_the_report_names_the_slowest_controls_by_median_latency():
+    from tools.loadtest.report import slowest
+    from tools.loadtest.students import Interaction, Round
+
+    r = Round(Config(url="", sessions=2), interactions=(
+        [Interaction("select_slider", t, False, 0, "Steps") for t in (0.30, 0.31, 0.32, 0.33, 9.0)]
+        + [Interaction("toggle", t, False, 0, "Advanced") for t in (0.05, 0.06, 0.07, 0.08, 0.09)]
+        + [Interaction("selectbox", 5.0, False, 0, "Surface")] * 2))  # too few to rank
+    line = slowest(r)
+    assert line.startswith("select_slider 'Steps' 0.32 s (x5)")  # the median, not the outlier
+    assert "toggle 'Advanced' 0.07 s (x5)" in line and "Surface" not in line
+    assert slowest(Round(Config(url="", sessions=1))) == "n/a"
+
+
 # --- a tiny app with a fragment: the page counts its own runs ----------------------------
 
 FRAGMENT_APP = '''

@@ -27,6 +27,16 @@ def growth(before: int | None, after: int | None) -> float | None:
     return (after - before) / before * 100
 
 
+def slowest(r: Round, most: int = 5, at_least: int = 5) -> str:
+    """The controls whose changes took longest, by median latency (those changed at least
+    ``at_least`` times): where to look first for server work per interaction."""
+    by: dict[str, list[float]] = {}
+    for i in r.interactions:
+        by.setdefault(f"{i.kind} {i.label!r}"[:48], []).append(i.latency)
+    ranked = sorted(((percentile(v, 50), k, len(v)) for k, v in by.items() if len(v) >= at_least), reverse=True)
+    return ", ".join(f"{k} {p50:.2f} s (x{n})" for p50, k, n in ranked[:most]) or "n/a"
+
+
 def summary(title: str, r: Round) -> str:
     lat, opens = r.latencies, r.opens
     kinds = Counter(i.kind for i in r.interactions)
@@ -43,6 +53,7 @@ def summary(title: str, r: Round) -> str:
         f"  page open    p50 {percentile(opens, 50):.3f} s   p95 {percentile(opens, 95):.3f} s   "
         f"({len(opens)} opens)",
         f"  widgets      " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()),
+        f"  slowest      " + slowest(r),
         f"  errors       {r.error_count}",
     ]
     lines += [f"    - {e}" for e in r.errors[:5]]

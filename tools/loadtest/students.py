@@ -42,6 +42,7 @@ class Interaction:
     latency: float
     fragment: bool
     bytes: int
+    label: str = ""  # the control's label, for the slowest-controls line of the report
 
 
 @dataclass
@@ -112,7 +113,7 @@ async def _student(n: int, cfg: Config, deadline: float, out: Round, rng: random
                 page = s.page_script_hash
                 r = await s.interact(w, state)
                 out.page_switches += s.page_script_hash != page
-                out.interactions.append(Interaction(w.kind, r.latency, r.fragment, r.bytes))
+                out.interactions.append(Interaction(w.kind, r.latency, r.fragment, r.bytes, w.label))
                 out.script_runs += r.script_runs
                 for e in r.errors:
                     out.error(f"{w.kind} {w.label!r} = {wd.decode(state)!r:.60}: {e}")
