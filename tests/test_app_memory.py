@@ -53,3 +53,25 @@ def test_a_session_keeps_no_figure_once_the_caches_let_go(name, kept_downloads):
         assert len(kept_downloads) >= 2  # CSV and HTML, registered lazily
         html = kept_downloads[-1]()
         assert html.startswith("<html") or "<head><title>" in html  # still works from the link alone
+
+
+def test_made_up_views_never_evict_the_hand_picked_ones():
+    """A class opens the lessons and openings again and again; the views students make up
+    come and go through bounded caches of their own without pushing the lessons out."""
+    from ui import cache
+    from viz import presets
+
+    clear_caches()
+    lesson = presets.BY_KEY["banana"].scenario
+    assert lesson.link in cache.pinned_links()
+    fig, paths = cache.contour(lesson.link, 600), cache.paths(lesson)
+    made_up = [lesson.with_(start=(-1.5 + 0.01 * i, 2.0), steps=30) for i in range(40)]
+    for sc in made_up:
+        assert sc.link not in cache.pinned_links()
+        cache.contour(sc.link, 600)
+    assert cache.contour(lesson.link, 600) is fig  # still the one built first: nothing rebuilt
+    assert all(a is b for a, b in zip(cache.paths(lesson), paths))
+    common, kept = cache.contour.cache_info()
+    assert common.currsize == common.maxsize < len(made_up)  # made-up views stay bounded
+    assert kept.currsize == 1
+    clear_caches()

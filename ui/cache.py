@@ -13,6 +13,11 @@ another's picture.
 Trajectories are computed once per bucket of steps and sliced: a path for
 fewer steps is a prefix of the path for more, so moving the steps slider
 within a bucket costs nothing.
+
+The hand-picked views (every surface's opening, the lessons, the update-rule
+demos, the sweep's and the map's defaults) are what a class opens most, and
+every student opens them: their paths, figures and tables live in caches of
+their own (``pinned``), which the views students make up never evict.
 """
 
 from __future__ import annotations
@@ -28,6 +33,32 @@ from viz import figures, maps, sweep, tables, tuning
 from viz.state import Run, Scenario, decode_link, run_from_text, surface_of
 
 from .options import lr_options
+
+
+@lru_cache(maxsize=1)
+def pinned_links() -> frozenset[str]:
+    """The links of the hand-picked views (a fixed set: their caches stay bounded)."""
+    from viz import presets
+
+    views = [*presets.OPENINGS.values(), *(p.scenario for p in presets.PRESETS),
+             *(presets.demo(n) for n in optimizers.names()), presets.SWEEP, presets.MAP]
+    return frozenset(v.link for v in views)
+
+
+def pinned(maxsize: int, pinned_size: int):
+    """An ``lru_cache(maxsize)`` keyed by a link first, with a second cache of ``pinned_size``
+    for the hand-picked views' links, so made-up views never evict them."""
+    def wrap(fn):
+        common, kept = lru_cache(maxsize=maxsize)(fn), lru_cache(maxsize=pinned_size)(fn)
+
+        def cached(link: str, *args):
+            return (kept if link in pinned_links() else common)(link, *args)
+
+        cached.__wrapped__, cached.__doc__, cached.__name__ = fn, fn.__doc__, fn.__name__
+        cached.cache_clear = lambda: (common.cache_clear(), kept.cache_clear())
+        cached.cache_info = lambda: (common.cache_info(), kept.cache_info())
+        return cached
+    return wrap
 
 STEP_BUCKETS = (30, 60, 100, 200, 300, 500, 1000)
 
@@ -147,6 +178,17 @@ def cloud(scenario: Scenario, run: Run) -> tuple[np.ndarray, np.ndarray, int]:
 
 def paths(scenario: Scenario) -> list[figures.Path]:
     """What the figures draw: each run's path (with noise and a cloud: the cloud's mean path)."""
+    if scenario.link in pinned_links():
+        return list(_pinned_paths(scenario.link))
+    return _paths(scenario)
+
+
+@lru_cache(maxsize=64)
+def _pinned_paths(link: str) -> tuple[figures.Path, ...]:
+    return tuple(_paths(_scenario(link)))
+
+
+def _paths(scenario: Scenario) -> list[figures.Path]:
     out = []
     for i, run in enumerate(scenario.runs):
         copy = figures.copy_index(scenario.runs, i)
@@ -187,7 +229,7 @@ def figure_html(link: str, figure: Callable[[], figures.PlainFigure]) -> str:
     return figures.standalone_html(figure(), title=tables.describe(surface_of(sc.surface), sc))
 
 
-@lru_cache(maxsize=32)
+@pinned(32, 96)
 def contour(link: str, height: int) -> figures.PlainFigure:
     sc = _scenario(link)
     s = surface_of(sc.surface)
@@ -203,27 +245,27 @@ def lr_chart(link: str) -> figures.PlainFigure | None:
     return figures.lr_figure(series) if series else None
 
 
-@lru_cache(maxsize=96)
+@pinned(96, 64)
 def loss(link: str) -> figures.PlainFigure:
     sc = _scenario(link)
     return figures.loss_figure(surface_of(sc.surface), grid(sc.surface), paths(sc))
 
 
-@lru_cache(maxsize=12)
+@pinned(12, 32)
 def panels(link: str, height_per_row: int, cols: int) -> figures.PlainFigure:
     sc = _scenario(link)
     return figures.panels_figure(surface_of(sc.surface), grid(sc.surface, 80), paths(sc), sc.start,
                                  height_per_row=height_per_row, cols=cols)
 
 
-@lru_cache(maxsize=8)
+@pinned(8, 32)
 def scene(link: str, height: int) -> figures.PlainFigure:
     sc = _scenario(link)
     return figures.surface3d_figure(surface_of(sc.surface), grid(sc.surface, 70), paths(sc), sc.start,
                                     height=height)
 
 
-@lru_cache(maxsize=256)
+@pinned(256, 64)
 def summary(link: str) -> tuple[str, str]:
     """The summary table (markdown) and its one-line reading."""
     sc = _scenario(link)
