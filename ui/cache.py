@@ -60,6 +60,7 @@ def pinned(maxsize: int, pinned_size: int):
         return cached
     return wrap
 
+
 STEP_BUCKETS = (30, 60, 100, 200, 300, 500, 1000)
 
 
