@@ -12,7 +12,7 @@ import streamlit as st
 
 import optimizers
 
-from viz import figures, presets, state, tables
+from viz import figures, maps, presets, state, sweep, tables
 from viz.state import Scenario, surface_of
 
 from . import cache, controls, keys
@@ -172,8 +172,6 @@ def on_plot_select(ps: PageState) -> None:
 
 def open_sweep_pick(ps: PageState, link: str) -> None:
     """A point chosen on a sweep's curve opens the Playground with that optimizer at that rate."""
-    from viz import sweep
-
     sc = cache.scenario(link)
     picked = sweep.lr_from_selection(st.session_state.get(ps.key("chart")), cache.sweeps(link))
     if picked is None:
@@ -189,8 +187,6 @@ def open_sweep_pick(ps: PageState, link: str) -> None:
 
 def open_map_pick(ps: PageState, link: str) -> None:
     """A click on a convergence map opens the Playground from that start."""
-    from viz import maps
-
     sc = cache.scenario(link)
     start = maps.start_from_map_selection(st.session_state.get(ps.key("chart")), surface_of(sc.surface))
     if start is None:
@@ -201,8 +197,6 @@ def open_map_pick(ps: PageState, link: str) -> None:
 
 def sweep_summary(surface, results) -> None:
     """Under a sweep: for each optimizer, its best rate, where it blows up, and the theory's limit."""
-    from viz import sweep
-
     lines = []
     for run, res in results:
         label = optimizers_label(run)
@@ -219,8 +213,6 @@ def sweep_summary(surface, results) -> None:
 
 def map_summary(surface, results) -> None:
     """Under a map: for each optimizer, the share of starts ending in each minimum, nowhere, or diverged."""
-    from viz import maps
-
     lines = []
     for run, r in results:
         basin = np.asarray(r.basin)
