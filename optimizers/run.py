@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -64,7 +64,7 @@ class Trajectory(NamedTuple):
     """
 
     points: np.ndarray       # (steps + 1, *batch, 2); row 0 is the start; NaN after divergence
-    losses: np.ndarray       # (steps + 1, *batch)
+    losses: np.ndarray | None  # (steps + 1, *batch); None with run(..., losses=False)
     diverged_at: np.ndarray  # (*batch,) int: first non-finite / escaped step, -1 if never
     grads: np.ndarray | None = None      # (steps, *batch, 2), record=True only
     updates: np.ndarray | None = None    # (steps, *batch, 2), record=True only
@@ -107,8 +107,8 @@ def _check_run_args(start: Any, steps: Any, noise: Any, seed: Any) -> tuple[np.n
 
 
 def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
-        seed: int | None = None, *, schedule: Schedule | None = None,
-        record: bool = False, batch_size: int | None = None) -> Trajectory:
+        seed: int | Sequence[int] | None = None, *, schedule: Schedule | None = None,
+        record: bool = False, batch_size: int | None = None, losses: bool = True) -> Trajectory:
     """Run ``opt`` on ``surface`` from ``start`` ((2,) or (..., 2)) for ``steps`` steps.
 
     Array hyperparameters broadcast with the batch of starts (NumPy's rules):
@@ -139,20 +139,41 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
     permutation.  Every path of the batch sees the same minibatches, and
     ``batch_size == n_data`` is exactly the full-batch path.  ``noise``, if
     also given, draws from its own generator with the same seed.
+
+    ``losses=False`` skips evaluating the surface on every point afterwards
+    (``Trajectory.losses`` is then None): on a data surface that is a pass
+    over the whole data set per point, which callers that keep only the
+    points need not pay.
+
+    ``seed`` may also be a sequence of seeds, one per path of a 1-D batch:
+    path ``i`` then draws its noise and its minibatches from its own
+    generators, seeded ``seed[i]``, and is bit for bit the path a run with
+    ``seed=seed[i]`` alone takes (a noise cloud of minibatch orders in one
+    batch).
     """
     if schedule is not None and not isinstance(schedule, Schedule):
         raise TypeError(f"Invalid schedule: {show(schedule)} (need optimizers.schedule(name, ...) or None)")
     if not isinstance(record, (bool, np.bool_)):
         raise TypeError(f"Invalid record: {show(record)} (need True or False)")
-    start, steps, noise = _check_run_args(start, steps, noise, seed)
+    if not isinstance(losses, (bool, np.bool_)):
+        raise TypeError(f"Invalid losses: {show(losses)} (need True or False)")
+    seeds = seed if isinstance(seed, (list, tuple, np.ndarray)) else None
+    start, steps, noise = _check_run_args(start, steps, noise, None if seeds is not None else seed)
     batch_size = _check_batch_size(surface, batch_size)
     batch = _batch_shape(opt, start)
     _check_limits(opt, surface, steps, batch, record, batch_size)
     start = np.broadcast_to(start, (*batch, 2))
     radius = escape_radius(surface)
-    rng = np.random.default_rng(seed) if noise > 0 else None
-    minibatches = (_minibatches(surface.n_data, batch_size, np.random.default_rng(seed))
-                   if batch_size else None)
+    if seeds is None:
+        rng = np.random.default_rng(seed) if noise > 0 else None
+        minibatches = (_minibatches(surface.n_data, batch_size, np.random.default_rng(seed))
+                       if batch_size else None)
+    else:  # one generator per path (and a second one per path for the minibatches)
+        seeds = _check_seeds(seeds, batch)
+        rng = [np.random.default_rng(s) for s in seeds] if noise > 0 else None
+        minibatches = (_minibatches_per_path(surface.n_data, batch_size,
+                                             [np.random.default_rng(s) for s in seeds])
+                       if batch_size else None)
 
     # Internally the batch is flat, (n, 2), and shrinks as paths die: a dead
     # path is dropped from the arrays (and from the optimizer state and its
@@ -177,8 +198,14 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
         recorded = {k: np.full((steps, n, 2), np.nan) for k, on in kept.items() if on}
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1 if n else 1):
-            g = surface.grad(p) if minibatches is None else surface.grad(p, rows=next(minibatches))
-            if rng is not None:
+            if minibatches is None:
+                g = surface.grad(p)
+            else:
+                picked = next(minibatches)
+                g = surface.grad(p, rows=picked if picked.ndim == 1 or rows.size == n else picked[rows])
+            if seeds is not None and rng is not None:  # each live path's own draw
+                g = g + noise * np.array([rng[i].standard_normal(2) for i in rows])
+            elif rng is not None:
                 kick = noise * rng.standard_normal((n, 2))
                 g = g + (kick if rows.size == n else kick[rows])
             before = state
@@ -222,11 +249,11 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
                     for k, a in recorded.items():
                         a[t - 1, rows] = inside[k]
         points = points.reshape(steps + 1, *batch, 2)
-        losses = surface.value(points)
+        values = surface.value(points) if losses else None
     if not record:
-        return Trajectory(points, losses, diverged_at.reshape(batch))
+        return Trajectory(points, values, diverged_at.reshape(batch))
     shaped = {k: a.reshape(steps, *batch, 2) for k, a in recorded.items()}
-    return Trajectory(points, losses, diverged_at.reshape(batch), **shaped)
+    return Trajectory(points, values, diverged_at.reshape(batch), **shaped)
 
 
 def _check_batch_size(surface, batch_size: Any) -> int | None:
@@ -251,6 +278,30 @@ def _minibatches(n_data: int, batch_size: int, rng: np.random.Generator):
         order = rng.permutation(n_data)
         for i in range(0, n_data, batch_size):
             yield np.sort(order[i:i + batch_size])
+
+
+def _minibatches_per_path(n_data: int, batch_size: int, rngs: list[np.random.Generator]):
+    """``_minibatches`` for each generator at once: row ``i`` of each (paths, rows) block
+    is what ``_minibatches(n_data, batch_size, rngs[i])`` yields."""
+    while True:
+        orders = np.stack([rng.permutation(n_data) for rng in rngs])
+        for i in range(0, n_data, batch_size):
+            yield np.sort(orders[:, i:i + batch_size], axis=1)
+
+
+def _check_seeds(seeds: Any, batch: tuple[int, ...]) -> tuple[int, ...]:
+    need = f"need one whole number >= 0 per path, {math.prod(batch)} of them for a 1-D batch"
+    try:
+        seeds = tuple(seeds)
+    except TypeError:
+        raise TypeError(f"Invalid seed: {show(seeds)} (need a whole number >= 0, a sequence of them, "
+                        f"or None)") from None
+    if len(batch) != 1 or len(seeds) != batch[0]:
+        raise ValueError(f"Invalid seed: {len(seeds)} seeds for a batch shaped {batch} ({need})")
+    for s in seeds:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Integral) or s < 0:
+            raise ValueError(f"Invalid seed: {show(s)} in the seed sequence ({need})")
+    return tuple(int(s) for s in seeds)
 
 
 def _check_limits(opt: Optimizer, surface, steps: int, batch: tuple[int, ...], record: bool,

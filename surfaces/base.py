@@ -132,22 +132,28 @@ class Surface:
         gradient. ``rows=None`` is the full gradient, computed by the same code
         with every row, so ``grad(xy, rows=np.arange(n_data))`` equals
         ``grad(xy)`` bit for bit. Repeated indices count repeatedly.
+        Rows shaped ``(P, m)``, for ``P`` points (``xy`` flattened to
+        ``(P, 2)``), give each point its own minibatch of ``m`` rows: point
+        ``i`` gets exactly ``grad(xy[i], rows=rows[i])``.
         """
         xy = _points(xy)
+        flat = xy.reshape(-1, 2)
         if rows is None:
-            g = self.df(xy.reshape(-1, 2))
+            g = self.df(flat)
         else:
-            g = self.df(xy.reshape(-1, 2), self._rows(rows))
+            g = self.df(flat, self._rows(rows, len(flat)))
         return g.reshape(xy.shape)
 
-    def _rows(self, rows) -> np.ndarray:
+    def _rows(self, rows, points: int) -> np.ndarray:
         if self.data is None:
             raise ValueError(f"Surface {self.name!r} has no data set, so it has no minibatch "
                              f"gradients: pass rows=None (or use a data surface)")
         rows = np.asarray(rows)
-        if rows.ndim != 1 or rows.size == 0 or rows.dtype.kind not in "iu":
+        if (rows.ndim not in (1, 2) or rows.size == 0 or rows.dtype.kind not in "iu"
+                or (rows.ndim == 2 and rows.shape[0] != points)):
             raise ValueError(f"Invalid rows for surface {self.name!r}: need a non-empty 1-D array "
-                             f"of integer data indices, got dtype {rows.dtype} shape {rows.shape}")
+                             f"of integer data indices, or one such row per point ({points} rows), "
+                             f"got dtype {rows.dtype} shape {rows.shape}")
         lo, hi = rows.min(), rows.max()
         if lo < 0 or hi >= self.n_data:
             bad = lo if lo < 0 else hi

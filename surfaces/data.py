@@ -18,8 +18,9 @@ the whole data set. The data sets are generated here, deterministically, from
 Each loss is written as on the slide, for points ``(P, 1)`` against data rows
 ``(m,)``: the ``(P, m)`` terms are averaged along the rows, one point per
 row of the array, so a point's result does not depend on what else is in the
-batch. Large batches (the contour grid) are cut into blocks of ``BLOCK``
-points to keep those temporaries small.
+batch. A minibatch per point (data rows ``(P, m)``, e.g. one noisy run per
+seed) goes through the same code. Large batches (the contour grid) are cut
+into blocks of ``BLOCK`` points to keep those temporaries small.
 """
 
 import numpy as np
@@ -32,11 +33,12 @@ N_CLASSES = 60
 BLOCK = 4096  # points per block: a (4096, 60) temporary is 2 MB
 
 
-def _blocks(p, fn):
-    """``fn`` over the points ``p`` (n, 2), a block at a time (results are per point)."""
-    if len(p) <= BLOCK:
-        return fn(p)
-    return np.concatenate([fn(p[i:i + BLOCK]) for i in range(0, len(p), BLOCK)])
+def _blocks(n, fn):
+    """``fn(part)`` over ``n`` points, a slice of at most ``BLOCK`` of them at a time
+    (results are per point)."""
+    if n <= BLOCK:
+        return fn(slice(None))
+    return np.concatenate([fn(slice(i, i + BLOCK)) for i in range(0, n, BLOCK)])
 
 
 def _loss_and_grad(loss, grad, columns):
@@ -45,17 +47,22 @@ def _loss_and_grad(loss, grad, columns):
     ``loss(u, v, *columns)`` and ``grad(u, v, *columns)`` take the parameters as
     ``(P, 1)`` arrays and each data column as ``(m,)``. ``df(p, rows)`` hands
     them the chosen rows; ``rows=None`` means every row, through the same code.
+    Rows shaped ``(P, m)`` give each point its own minibatch: the columns are
+    then picked ``(P, m)``, one row per point, as the points are.
     """
     every = np.arange(len(columns[0]))
     every.setflags(write=False)
 
     def f(p):
-        return _blocks(p, lambda q: loss(q[:, :1], q[:, 1:], *columns))
+        return _blocks(len(p), lambda part: loss(p[part, :1], p[part, 1:], *columns))
 
     def df(p, rows=None):
         rows = every if rows is None else rows
+        if rows.ndim == 2:  # a minibatch per point
+            return _blocks(len(p), lambda part: grad(p[part, :1], p[part, 1:],
+                                                     *(c[rows[part]] for c in columns)))
         picked = [c[rows] for c in columns]
-        return _blocks(p, lambda q: grad(q[:, :1], q[:, 1:], *picked))
+        return _blocks(len(p), lambda part: grad(p[part, :1], p[part, 1:], *picked))
 
     return {"f": f, "df": df}
 

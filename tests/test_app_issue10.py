@@ -191,6 +191,19 @@ def test_a_noise_cloud_draws_k_faint_runs_around_their_mean():
     np.testing.assert_array_equal(drawn_path(fig, "SGD"), mean.astype(np.float32))
 
 
+def test_a_minibatch_cloud_is_one_run_per_seed_each_as_its_link_shows_it_alone():
+    at = app(**dict(LINE, batch="4", seed="2", cloud="5"))
+    ok(at)
+    s = surfaces.get("least_squares")
+    members = np.stack([optimizers.run(optimizers.get("sgd", lr=0.04), s, (0, 0), 40, seed=2 + j,
+                                       batch_size=4).points for j in range(5)], axis=1)
+    assert not np.array_equal(members[:, 0], members[:, 1])  # each seed its own order of the data
+    np.testing.assert_array_equal(drawn_path(chart(at), "SGD"), members.mean(axis=1).astype(np.float32))
+    # The first member is exactly the path the same link without a cloud draws.
+    alone = app(**dict(LINE, batch="4", seed="2"))
+    np.testing.assert_array_equal(drawn_path(chart(alone), "SGD"), members[:, 0].astype(np.float32))
+
+
 def test_standardizing_the_inputs_switches_to_the_round_bowl():
     at = app(**LINE)
     at.toggle(key="pg.std.least_squares").set_value(True).run()

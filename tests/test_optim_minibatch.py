@@ -100,6 +100,56 @@ def test_reproducible_from_the_seed_and_shared_by_the_batch(surface):
     assert all(np.array_equal(x, y) for x, y in zip(plain, cloud.seen))
 
 
+@pytest.mark.parametrize("surface", DATA)
+@pytest.mark.parametrize("noise", [0.0, 0.4])
+def test_a_seed_per_path_is_each_seed_alone_bit_for_bit(surface, noise):
+    """A noise cloud of minibatch orders in one batch: path i is the run with seed[i] alone."""
+    s = surfaces.get(surface)
+    opt = optimizers.get("momentum", lr=0.05, momentum=0.9)
+    seeds = [7, 3, 11, 0]
+    batch = optimizers.run(opt, s, np.tile(s.start, (4, 1)), 120, noise=noise, seed=seeds, batch_size=5)
+    for i, seed in enumerate(seeds):
+        one = optimizers.run(opt, s, s.start, 120, noise=noise, seed=seed, batch_size=5)
+        assert np.array_equal(batch.points[:, i], one.points, equal_nan=True), seed
+        assert np.array_equal(batch.losses[:, i], one.losses, equal_nan=True)
+    assert not np.allclose(batch.points[:, 0], batch.points[:, 1])
+
+
+def test_a_seed_per_path_survives_paths_that_leave():
+    """Paths that blow up are dropped mid-run; the others keep their own minibatches."""
+    s = surfaces.get(DATA[0])
+    opt = optimizers.get("sgd", lr=np.array([0.01, 5.0, 0.02]))  # the middle one blows up
+    tr = optimizers.run(opt, s, s.start, 60, seed=[1, 2, 3], batch_size=4)
+    assert tr.diverged_at[1] > 0 and tr.diverged_at[0] == tr.diverged_at[2] == -1
+    for i, (lr, seed) in enumerate([(0.01, 1), (0.02, 3)]):
+        one = optimizers.run(optimizers.get("sgd", lr=lr), s, s.start, 60, seed=seed, batch_size=4)
+        assert np.array_equal(tr.points[:, 2 * i], one.points)
+
+
+@pytest.mark.parametrize("seed, error, message", [
+    ([1, 2], ValueError, "Invalid seed: 2 seeds for a batch shaped (3,)"),
+    ([1, 2, -1], ValueError, "Invalid seed: -1 in the seed sequence"),
+    ([1, 2, 2.5], ValueError, "Invalid seed: 2.5 in the seed sequence"),
+    ([1, True, 2], ValueError, "Invalid seed: True in the seed sequence"),
+    ("3", TypeError, "Invalid seed: '3'"),
+])
+def test_bad_seed_sequences(seed, error, message):
+    s = surfaces.get(DATA[0])
+    with pytest.raises(error) as err:
+        optimizers.run(optimizers.get("sgd"), s, np.tile(s.start, (3, 1)), 5, batch_size=4, seed=seed)
+    assert str(err.value).startswith(message), str(err.value)
+
+
+def test_losses_can_be_skipped():
+    s = surfaces.get(DATA[0])
+    opt = optimizers.get("adam", lr=0.1)
+    full = optimizers.run(opt, s, s.start, 30, batch_size=6, seed=2)
+    bare = optimizers.run(opt, s, s.start, 30, batch_size=6, seed=2, losses=False)
+    assert bare.losses is None and np.array_equal(full.points, bare.points)
+    with pytest.raises(TypeError, match="Invalid losses: 'no'"):
+        optimizers.run(opt, s, s.start, 3, losses="no")
+
+
 @pytest.mark.parametrize("surface, batch_size, error, message", [
     ("bowl", 4, ValueError, "batch_size needs a data surface: 'bowl' has no data set (n_data = 0)"),
     ("cloud", 0, ValueError, "Invalid batch_size: 0 (need a whole number from 1 to 10, the size of "

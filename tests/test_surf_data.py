@@ -140,6 +140,31 @@ def test_minibatch_batch_equals_one_at_a_time_bit_for_bit(name):
 
 
 @pytest.mark.parametrize("name", DATA)
+def test_a_minibatch_per_point_is_each_point_with_its_own_rows_bit_for_bit(name):
+    s = surfaces.get(name)
+    xy = _random_points(s, 12, seed=9).reshape(3, 4, 2)
+    rows = np.random.default_rng(10).integers(0, s.n_data, size=(12, 5))
+    g = s.grad(xy, rows=rows)
+    assert g.shape == xy.shape
+    for i, index in enumerate(np.ndindex(xy.shape[:-1])):
+        assert np.array_equal(g[index], s.grad(xy[index], rows=rows[i])), index
+    # Different rows give different gradients: the rows really are per point.
+    same = s.grad(xy, rows=np.broadcast_to(rows[0], rows.shape))
+    assert not np.array_equal(g.reshape(12, 2)[1:], same.reshape(12, 2)[1:])
+
+
+@pytest.mark.parametrize("name", DATA)
+def test_a_minibatch_per_point_in_blocks_has_the_same_result(name):
+    s = surfaces.get(name)
+    n = data_module.BLOCK + 3
+    xy = _random_points(s, n, seed=11)
+    rows = np.random.default_rng(12).integers(0, s.n_data, size=(n, 4))
+    g = s.grad(xy, rows=rows)
+    for i in (0, data_module.BLOCK - 1, data_module.BLOCK, n - 1):
+        assert np.array_equal(g[i], s.grad(xy[i], rows=rows[i])), i
+
+
+@pytest.mark.parametrize("name", DATA)
 def test_large_batches_are_computed_in_blocks_with_the_same_result(name):
     s = surfaces.get(name)
     xy = _random_points(s, 2 * data_module.BLOCK + 7, seed=8)
@@ -244,7 +269,8 @@ def test_rows_on_a_surface_without_data_is_an_error_naming_it(name):
 
 @pytest.mark.parametrize("rows, expected", [
     (np.array([], dtype=int), "non-empty 1-D array"),
-    (np.array([[0, 1]]), "non-empty 1-D array"),
+    (np.array([[0, 1], [2, 3]]), "one such row per point (1 rows)"),
+    (np.array([[[0, 1]]]), "non-empty 1-D array"),
     (np.array([0.0, 1.0]), "integer data indices"),
     (np.array([True, False]), "integer data indices"),
     (np.array([0, 48]), "index 48 is outside 0..47"),

@@ -90,7 +90,7 @@ def _single(surface: str, run_text: str, x0: float, y0: float, steps: int,
     run = run_from_text(run_text)
     opt = optimizers.get(run.name, **run.kwargs)
     return _keep(optimizers.run(opt, surface_of(surface), (x0, y0), steps, noise=noise, seed=seed,
-                                schedule=run.schedule_obj(), batch_size=batch or None))
+                                schedule=run.schedule_obj(), batch_size=batch or None, losses=False))
 
 
 @lru_cache(maxsize=32)
@@ -103,7 +103,8 @@ def _sweep(surface: str, rest_text: str, x0: float, y0: float, steps: int) -> tu
     run = run_from_text(rest_text)
     lrs = np.array(lr_options(run.name))
     opt = optimizers.get(run.name, **{**run.kwargs, "lr": lrs})
-    return _keep(optimizers.run(opt, surface_of(surface), np.tile([x0, y0], (lrs.size, 1)), steps))
+    return _keep(optimizers.run(opt, surface_of(surface), np.tile([x0, y0], (lrs.size, 1)), steps,
+                                losses=False))
 
 
 # The learning rates each (surface, run without its lr, start, steps) was asked
@@ -147,25 +148,28 @@ def _prefix(points: np.ndarray, diverged: int, steps: int) -> tuple[np.ndarray, 
 
 @lru_cache(maxsize=64)
 def _cloud(surface: str, run_text: str, x0: float, y0: float, steps: int, noise: float, seed: int,
-           k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``k`` noisy runs from one start in one batch (one noise draw per run and step)."""
+           k: int, batch: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` noisy runs from one start in one batch.
+
+    With added noise only: one noise draw per run and step from one seed.
+    With minibatches: run ``j`` is the run with seed ``seed + j`` (its own order
+    of the data, and its own noise), as a link with that seed shows it alone.
+    """
     run = run_from_text(run_text)
     opt = optimizers.get(run.name, **run.kwargs)
+    seeds = [seed + j for j in range(k)] if batch else seed
     return _keep(optimizers.run(opt, surface_of(surface), np.tile([x0, y0], (k, 1)), steps,
-                                noise=noise, seed=seed, schedule=run.schedule_obj()))
+                                noise=noise, seed=seeds, schedule=run.schedule_obj(),
+                                batch_size=batch or None, losses=False))
 
 
 def cloud(scenario: Scenario, run: Run) -> tuple[np.ndarray, np.ndarray, int]:
     """The noise cloud of ``run``: its k paths (steps + 1, k, 2), their mean path, and the
     step the mean stopped being finite (-1 if never)."""
-    if scenario.batch:  # minibatch orders: one run per seed (a batch shares one order)
-        points = np.stack([trajectory(scenario.surface, run, scenario.start, scenario.steps, scenario.noise,
-                                      scenario.seed + j, scenario.batch)[0] for j in range(scenario.cloud)],
-                          axis=1)
-    else:
-        points, _ = _cloud(scenario.surface, run.text, float(scenario.start[0]), float(scenario.start[1]),
-                           bucket(scenario.steps), float(scenario.noise), int(scenario.seed), scenario.cloud)
-        points = points[: scenario.steps + 1]
+    points, _ = _cloud(scenario.surface, run.text, float(scenario.start[0]), float(scenario.start[1]),
+                       bucket(scenario.steps), float(scenario.noise), int(scenario.seed), scenario.cloud,
+                       int(scenario.batch))
+    points = points[: scenario.steps + 1]
     # The mean of the runs still on the plot at each step: a sum over a count, because
     # nanmean warns once every run has left (and then the mean is simply NaN).
     alive = np.isfinite(points).all(axis=-1, keepdims=True)
