@@ -1,0 +1,63 @@
+"""A class's script runs take turns: one at a time per process (ui/turns.py)."""
+
+import threading
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui import turns
+
+
+def test_a_script_run_waits_for_its_turn_then_runs(monkeypatch):
+    """While another session's run holds the turn, a run waits (here until WAIT, then runs anyway)."""
+    monkeypatch.setattr(turns, "WAIT", 1.5)
+    at = AppTest.from_file("../app.py", default_timeout=90)
+    with turns._turn:  # another session's run, mid-way
+        t = time.perf_counter()
+        at.run()
+        waited = time.perf_counter() - t
+    assert waited >= 1.5, waited
+    assert not at.exception and at.get("plotly_chart"), "the page did not draw after its wait"
+
+
+def test_the_turn_is_free_again_after_a_run_and_after_an_error():
+    at = AppTest.from_file("../app.py", default_timeout=90)
+    at.run()
+    assert not at.exception
+    assert turns._turn.acquire(blocking=False), "a finished run kept the turn"
+    turns._turn.release()
+    with pytest.raises(RuntimeError):
+        with turns.turn():
+            raise RuntimeError("a page that fails")
+    assert turns._turn.acquire(blocking=False), "a failed run kept the turn"
+    turns._turn.release()
+
+
+def test_runs_take_turns_first_in_first_out_of_the_block():
+    events = []
+
+    def run(name, hold):
+        with turns.turn() as held:
+            events.append((name, "in", held))
+            time.sleep(hold)
+            events.append((name, "out", held))
+
+    first = threading.Thread(target=run, args=("a", 0.3))
+    first.start()
+    time.sleep(0.05)
+    second = threading.Thread(target=run, args=("b", 0.0))
+    second.start()
+    first.join()
+    second.join()
+    assert [e[:2] for e in events] == [("a", "in"), ("a", "out"), ("b", "in"), ("b", "out")]
+    assert all(held for *_, held in events)
+
+
+def test_a_run_that_never_ends_only_delays_the_others(monkeypatch):
+    monkeypatch.setattr(turns, "WAIT", 0.2)
+    with turns._turn:  # stuck forever, as far as the next run knows
+        t = time.perf_counter()
+        with turns.turn() as held:
+            assert not held
+        assert 0.2 <= time.perf_counter() - t < 2
