@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from ui import turns
+from ui.turns import turn
 
 st.set_page_config(page_title="Optimizer paths", page_icon="🧭", layout="wide")
 
-with turns.turn():
+with turn():
     st.navigation([
         st.Page("app_pages/playground.py", title="Playground", icon=":material/timeline:", default=True),
         st.Page("app_pages/side_by_side.py", title="Side by side", icon=":material/grid_view:",
