@@ -14,7 +14,10 @@ that value alone (a learning-rate sweep in one call)::
 ``run`` also takes ``schedule=optimizers.schedule("cosine", T_max=100)``
 (torch.optim.lr_scheduler's schedules, step for step), ``record=True`` (the
 gradient, update, memory and step size inside every step) and, on a data
-surface, ``batch_size=B`` (minibatch gradients, SGD's real noise).  What one
+surface, ``batch_size=B`` (minibatch gradients, SGD's real noise; with
+``seed=[s0, s1, ...]`` each path of the batch draws its own minibatches, bit
+for bit the run with its seed alone), and ``losses=False`` (skip evaluating
+the loss at every point afterwards).  What one
 call may ask for is bounded (``MAX_STEPS``, ``MAX_PATHS``, ``MAX_POINT_STEPS``,
 ... in ``optimizers.limits``); beyond a limit, a ValueError names it.
 
