@@ -165,12 +165,12 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
     start = np.broadcast_to(start, (*batch, 2))
     radius = escape_radius(surface)
     if seeds is None:
-        rng = np.random.default_rng(seed) if noise > 0 else None
+        kicks = _shared_kicks(noise, np.random.default_rng(seed), math.prod(batch)) if noise > 0 else None
         minibatches = (_minibatches(surface.n_data, batch_size, np.random.default_rng(seed))
                        if batch_size else None)
     else:  # one generator per path (and a second one per path for the minibatches)
         seeds = _check_seeds(seeds, batch)
-        rng = [np.random.default_rng(s) for s in seeds] if noise > 0 else None
+        kicks = _own_kicks(noise, [np.random.default_rng(s) for s in seeds]) if noise > 0 else None
         minibatches = (_minibatches_per_path(surface.n_data, batch_size,
                                              [np.random.default_rng(s) for s in seeds])
                        if batch_size else None)
@@ -203,11 +203,8 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
             else:
                 picked = next(minibatches)
                 g = surface.grad(p, rows=picked if picked.ndim == 1 or rows.size == n else picked[rows])
-            if seeds is not None and rng is not None:  # each live path's own draw
-                g = g + noise * np.array([rng[i].standard_normal(2) for i in rows])
-            elif rng is not None:
-                kick = noise * rng.standard_normal((n, 2))
-                g = g + (kick if rows.size == n else kick[rows])
+            if kicks is not None:
+                g = g + kicks(rows)
             before = state
             if schedule is None:
                 updates, state = update(g, state, p)
@@ -278,6 +275,21 @@ def _minibatches(n_data: int, batch_size: int, rng: np.random.Generator):
         order = rng.permutation(n_data)
         for i in range(0, n_data, batch_size):
             yield np.sort(order[i:i + batch_size])
+
+
+def _shared_kicks(noise: float, rng: np.random.Generator, n: int):
+    """The noise added to the live paths' gradients: one (n, 2) draw per step for the whole batch."""
+    def kicks(rows: np.ndarray) -> np.ndarray:
+        kick = noise * rng.standard_normal((n, 2))
+        return kick if rows.size == n else kick[rows]
+    return kicks
+
+
+def _own_kicks(noise: float, rngs: list[np.random.Generator]):
+    """The noise added to the live paths' gradients: each path's own draw from its own generator."""
+    def kicks(rows: np.ndarray) -> np.ndarray:
+        return noise * np.array([rngs[i].standard_normal(2) for i in rows])
+    return kicks
 
 
 def _minibatches_per_path(n_data: int, batch_size: int, rngs: list[np.random.Generator]):

@@ -135,6 +135,17 @@ def test_noise_is_reproducible_from_seed():
     assert not np.allclose(a.points, c.points) and not np.allclose(a.points, clean.points)
 
 
+def test_noise_of_a_path_does_not_depend_on_another_path_leaving():
+    """Each step draws one noise row per path of the batch; a path that blows up only stops using its row."""
+    s = surfaces.get("bowl")
+    leaves = optimizers.run(optimizers.get("sgd", lr=np.array([0.01, 5.0, 0.02])), s, s.start, 40,
+                            noise=0.3, seed=5)
+    stays = optimizers.run(optimizers.get("sgd", lr=np.array([0.01, 0.001, 0.02])), s, s.start, 40,
+                           noise=0.3, seed=5)
+    assert leaves.diverged_at[1] > 0 and stays.diverged_at[1] == -1
+    assert np.array_equal(leaves.points[:, [0, 2]], stays.points[:, [0, 2]])
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"start": [1, 2, 3]}, "Invalid start shape: (3,)"),
     ({"start": [np.nan, 0]}, "Invalid start: [nan, 0.0]"),
