@@ -232,3 +232,69 @@ def test_inside_one_step_draws_the_recorded_arrows_and_numbers():
     assert adam and np.allclose([adam[0]["x"], adam[0]["y"]], tr.points[11], atol=1e-9)
     # Adam's step stays about η long on both axes where SGD's does not: what the view is for.
     assert np.all(np.abs(tr.updates[10]) <= 0.2 * 1.05)
+
+
+INSIDE_LINKS = [
+    "surface=bowl&opt=sgd,lr=0.95&opt=adam,lr=0.2&x0=-7&y0=2&steps=30",
+    "surface=rosenbrock&opt=sgd,lr=0.001,schedule=cosine%3AT_max=100&opt=adam,lr=0.05"
+    "&x0=-1.5&y0=2&steps=300&noise=0.5&seed=3",
+    "surface=logistic&opt=momentum,lr=0.3&opt=adam,lr=0.1&x0=-2&y0=2&steps=200&batch=5&seed=2",
+]
+
+
+@pytest.mark.parametrize("link", INSIDE_LINKS)
+def test_inside_one_step_numbers_are_those_of_the_whole_run(link):
+    """The step's numbers come from a run only as long as step k needs (a bucket of steps):
+    they equal, bit for bit, the recorded run of the view's full length, noise, schedule and
+    minibatch order included."""
+    from ui import cache
+    sc = cache.scenario(link)
+    for k in sorted({0, 3, min(57, sc.steps - 1), sc.steps - 1}):
+        _same_step(sc, k, cache.inside_step(link, k))
+
+
+def _same_step(sc, k, views):
+    assert len(views) == len(sc.runs)
+    for run, view in zip(sc.runs, views):
+        full = optimizers.run(optimizers.get(run.name, **run.kwargs), surfaces.get(sc.surface), sc.start,
+                              sc.steps, noise=sc.noise, seed=sc.seed, schedule=run.schedule_obj(),
+                              batch_size=sc.batch or None, record=True)
+        assert view.step == k
+        np.testing.assert_array_equal(view.point, full.points[k])
+        np.testing.assert_array_equal(view.grad, full.grads[k])
+        np.testing.assert_array_equal(view.update, full.updates[k])
+        if full.memory is not None:
+            np.testing.assert_array_equal(view.memory, full.memory[k])
+
+
+@pytest.mark.parametrize("link", INSIDE_LINKS)
+def test_inside_one_step_adds_its_arrows_to_the_cached_figure(link):
+    """The figure with arrows is the cached contour figure plus annotations: the same traces
+    and frames (not rebuilt), and the same JSON as building it with its arrows from scratch."""
+    from ui import cache
+    from viz import figures
+    sc = cache.scenario(link)
+    plain, inside = cache.contour(link, 600), cache.contour_inside(link, 600, 3)
+    for part in ("data", "frames"):
+        assert all(a is b for a, b in zip(inside.to_dict()[part], plain.to_dict()[part], strict=True))
+    built = figures.contour_figure(surfaces.get(sc.surface), cache.grid(sc.surface), cache.paths(sc),
+                                   sc.start, height=600, arrows=cache.inside_step(link, 3))
+    assert json.dumps(inside.to_dict(), sort_keys=True) == json.dumps(built.to_dict(), sort_keys=True)
+    assert len([a for a in inside.to_dict()["layout"]["annotations"] if a.get("showarrow")]) >= 2
+
+
+def test_arrows_that_would_take_the_figure_over_budget_rebuild_it_with_fewer_frames(monkeypatch):
+    from ui import cache
+    from viz import figures
+    link = INSIDE_LINKS[1]
+    plain = cache.contour(link, 600)
+    monkeypatch.setattr(figures, "CHART_BUDGET", figures.sent_size(plain) + 100)
+    cache.contour_inside.cache_clear()
+    try:
+        inside = cache.contour_inside(link, 600, 3)
+    finally:
+        cache.contour_inside.cache_clear()
+    assert inside.to_dict()["data"][-1] is not plain.to_dict()["data"][-1]
+    assert len(inside.to_dict()["frames"]) < len(plain.to_dict()["frames"])
+    assert figures.sent_size(inside) <= figures.CHART_BUDGET
+    assert any(a.get("showarrow") for a in inside.to_dict()["layout"]["annotations"])

@@ -378,7 +378,8 @@ def inside_step(link: str, k: int) -> list[figures.StepView]:
     sc = _scenario(link)
     out = []
     for i, run in enumerate(sc.runs):
-        tr = _recorded(sc.surface, run.text, float(sc.start[0]), float(sc.start[1]), sc.steps,
+        # Step k needs only the first k + 1 steps: a shorter run is a prefix of a longer one.
+        tr = _recorded(sc.surface, run.text, float(sc.start[0]), float(sc.start[1]), bucket(k + 1),
                        float(sc.noise), int(sc.seed), int(sc.batch))
         if k >= tr.updates.shape[0] or not np.isfinite(tr.points[k + 1]).all():
             continue
@@ -394,6 +395,8 @@ def inside_step(link: str, k: int) -> list[figures.StepView]:
 def contour_inside(link: str, height: int, k: int) -> figures.PlainFigure:
     """The contour figure with step ``k``'s arrows drawn on it."""
     sc = _scenario(link)
-    s = surface_of(sc.surface)
-    return figures.contour_figure(s, grid(sc.surface), paths(sc), sc.start, height=height,
-                                  arrows=inside_step(link, k))
+    arrows = inside_step(link, k)
+    return figures.with_step_arrows(
+        contour(link, height), arrows,
+        rebuild=lambda: figures.contour_figure(surface_of(sc.surface), grid(sc.surface), paths(sc),
+                                               sc.start, height=height, arrows=arrows))

@@ -19,7 +19,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -781,6 +781,13 @@ def sent_size(fig: PlainFigure) -> int:
     return len(raw) + 5 * (raw.count(b"/") + raw.count(b"<") + raw.count(b">"))
 
 
+def with_annotations(fig: PlainFigure, extra: list[dict]) -> PlainFigure:
+    """``fig`` with ``extra`` layout annotations added; its traces and frames are shared, not rebuilt."""
+    plain = fig.to_dict()
+    layout = {**plain["layout"], "annotations": tuple(plain["layout"].get("annotations", ())) + tuple(extra)}
+    return PlainFigure(plain["data"], layout, plain.get("frames"))
+
+
 def within_budget(build, budget: int):
     """``build(frame_budget)``, rebuilt with fewer frames until its JSON fits ``CHART_BUDGET``.
 
@@ -804,6 +811,17 @@ def contour_figure(surface, grid: Grid, paths: list[Path], start, *, height: int
     return within_budget(lambda budget: _contour_figure(surface, grid, paths, start, height, clickable,
                                                         animate, budget, arrows),
                          frame_budget(grid, paths, clickable))
+
+
+def with_step_arrows(fig: PlainFigure, arrows: list, rebuild: Callable[[], PlainFigure]) -> PlainFigure:
+    """``fig`` (a contour figure) with what happens inside one step drawn on it.
+
+    The arrows are layout annotations, so the traces and frames of ``fig`` are
+    reused as they are; only if the arrows take it over ``CHART_BUDGET`` is
+    ``rebuild()`` (the same figure built with its arrows, fewer frames) asked.
+    """
+    out = with_annotations(fig, step_arrows(arrows))
+    return out if sent_size(out) <= CHART_BUDGET else rebuild()
 
 
 def _contour_figure(surface, grid, paths, start, height, clickable, animate, budget,
