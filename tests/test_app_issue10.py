@@ -275,12 +275,11 @@ def test_inside_one_step_adds_its_arrows_to_the_cached_figure(link):
     from viz import figures
     sc = cache.scenario(link)
     plain, inside = cache.contour(link, 600), cache.contour_inside(link, 600, 3)
-    for part in ("data", "frames"):
-        assert all(a is b for a, b in zip(inside.to_dict()[part], plain.to_dict()[part], strict=True))
+    assert inside._data is plain._data and inside._frames is plain._frames  # shared, not encoded again
     built = figures.contour_figure(surfaces.get(sc.surface), cache.grid(sc.surface), cache.paths(sc),
                                    sc.start, height=600, arrows=cache.inside_step(link, 3))
-    assert json.dumps(inside.to_dict(), sort_keys=True) == json.dumps(built.to_dict(), sort_keys=True)
-    assert len([a for a in inside.to_dict()["layout"]["annotations"] if a.get("showarrow")]) >= 2
+    assert inside.json() == built.json()
+    assert len([a for a in inside.thawed()["layout"]["annotations"] if a.get("showarrow")]) >= 2
 
 
 def test_arrows_that_would_take_the_figure_over_budget_rebuild_it_with_fewer_frames(monkeypatch):
@@ -294,7 +293,7 @@ def test_arrows_that_would_take_the_figure_over_budget_rebuild_it_with_fewer_fra
         inside = cache.contour_inside(link, 600, 3)
     finally:
         cache.contour_inside.cache_clear()
-    assert inside.to_dict()["data"][-1] is not plain.to_dict()["data"][-1]
-    assert len(inside.to_dict()["frames"]) < len(plain.to_dict()["frames"])
+    assert inside._data is not plain._data
+    assert len(inside.thawed()["frames"]) < len(plain.thawed()["frames"])
     assert figures.sent_size(inside) <= figures.CHART_BUDGET
-    assert any(a.get("showarrow") for a in inside.to_dict()["layout"]["annotations"])
+    assert any(a.get("showarrow") for a in inside.thawed()["layout"]["annotations"])

@@ -2,7 +2,7 @@
 
 The builders skip Plotly's validation for speed (``PlainFigure``), so this
 file is where validation happens: every figure goes through ``go.Figure``
-(on a thawed copy of ``fig.to_dict()``), which checks every attribute, frames
+(on ``fig.thawed()``), which checks every attribute, frames
 included.
 
 Where a test needs to know what plotly.js will draw, it works it out the way
@@ -79,15 +79,12 @@ VIEWS = {"zigzag": ZIGZAG, "textbook": TEXTBOOK, "diverge": DIVERGE, "saddle": S
 
 
 def validated(fig) -> dict:
-    """Plotly's full validator over the plain dicts the app sends; the dict itself.
+    """Plotly's full validator over the whole figure as the app sends it; the plain dict itself.
 
-    The validator pops each trace's "type" while it works, which a frozen figure refuses,
-    so it reads a thawed copy of exactly the same content.
+    The validator pops each trace's "type" while it works, so it reads a copy of its own.
     """
-    d = fig.to_dict()
-    go.Figure(figures.thaw(d))  # raises on any invalid attribute, in data, layout or frames
-    assert json.loads(pio.to_json(d, validate=False)) == json.loads(pio.to_json(figures.thaw(d), validate=False))
-    return d
+    go.Figure(fig.thawed())  # raises on any invalid attribute, in data, layout or frames
+    return fig.thawed()
 
 
 def biggest(surface: str, *, early_divergence: bool = False) -> Scenario:
@@ -197,56 +194,47 @@ def test_a_shared_figure_refuses_every_change(kind):
         lambda: fig.add_trace(go.Scatter(x=[0], y=[0])),
         lambda: fig.add_annotation(text="x"),
         lambda: setattr(fig, "layout", {}),
+        lambda: setattr(fig, "_json", b"{}"),
         lambda: d["layout"].__setitem__("height", 100),
         lambda: d["layout"].update(height=100),
         lambda: d["layout"].pop("height"),
         lambda: d.__setitem__("data", ()),
-        lambda: d["data"][0].__setitem__("x", [0]),
-        lambda: d["data"][0].update(name="changed"),
-        lambda: operator.setitem(d["data"], 0, {}),
-        lambda: next(t for t in d["data"] if "line" in t)["line"].__setitem__("width", 99),
+        lambda: d.__setitem__("layout", {}),
     ]
     for attempt in attempts:
         with pytest.raises(TypeError):
             attempt()
-    # a list cannot grow either (tuples have no append: AttributeError, not a silent change)
-    with pytest.raises((TypeError, AttributeError)):
-        d["data"].append({})
-    if "frames" in d:
-        with pytest.raises(TypeError):
-            d["frames"][0].__setitem__("data", ())
-        with pytest.raises((TypeError, AttributeError)):
-            d["frames"][0]["data"].append({})
-    assert pio.to_json(fig.to_dict(), validate=False) == before
-    # even Plotly's validator, which pops each trace's "type" while it reads, cannot change it
-    with pytest.raises(TypeError):
-        go.Figure(fig.to_dict())
-    # an editable copy is one call away
-    copy = go.Figure(fig.thawed())
-    copy.update_layout(height=123)
-    assert copy.layout.height == 123 and fig.to_dict()["layout"].get("height") != 123
+    # what a reader gets is its own copy: editing it changes nothing shared
+    copy = fig.thawed()
+    copy["data"][0]["name"] = "changed"
+    copy["layout"]["height"] = 123
+    assert pio.to_json(fig.to_dict(), validate=False) == before == fig.json()
+    assert fig.thawed()["data"][0].get("name") != "changed"
+    # and it is a valid Plotly figure, one call away from an editable one
+    edited = go.Figure(fig.thawed())
+    edited.update_layout(height=123)
+    assert edited.layout.height == 123 and fig.to_dict()["layout"].get("height") != 123
 
 
-def mutable_containers(obj, path="fig", out=None) -> list[str]:
-    out = [] if out is None else out
-    if isinstance(obj, dict):
-        if not isinstance(obj, figures.Frozen):
-            out.append(path)
-        for k, v in obj.items():
-            mutable_containers(v, f"{path}[{k!r}]", out)
-    elif isinstance(obj, (list, tuple)):
-        if not isinstance(obj, tuple):
-            out.append(path)
-        for i, v in enumerate(obj):
-            mutable_containers(v, f"{path}[{i}]", out)
-    return out
+@pytest.mark.parametrize("kind", ["contour", "loss", "panels", "3d"])
+def test_a_figure_is_sent_as_plotly_would_write_it(kind):
+    """The JSON encoded once at build is what plotly.io.to_json writes for the whole figure
+    (data, layout and frames), and what st.plotly_chart's path (to_dict, then to_json) sends."""
+    fig = every_builder()[kind]
+    whole = fig.thawed()
+    assert set(whole) >= {"data", "layout"} and whole["data"]
+    assert pio.to_json(whole, validate=False) == fig.json()
+    assert pio.to_json(fig.to_dict(), validate=False) == fig.json()
+    assert pio.to_json(fig, validate=False) == fig.json()
+    assert figures.sent_size(fig) == len(fig.json().encode())
 
 
-@pytest.mark.parametrize("kind", ["contour", "panels"])
-def test_nothing_inside_a_shared_figure_is_mutable(kind):
-    found = mutable_containers(every_builder()[kind].to_dict())
-    shapes = sorted({re.sub(r"\[\d+\]", "[]", p) for p in found})
-    assert not found, f"{len(found)} mutable containers, e.g. {shapes[:8]}"
+@pytest.mark.parametrize("kind", ["contour", "loss", "panels", "3d"])
+def test_nothing_a_shared_figure_keeps_is_mutable(kind):
+    """A cached figure is encoded bytes and a frozen dict: nothing a session could change."""
+    kept = vars(every_builder()[kind])
+    assert kept and all(isinstance(v, (bytes, bool, type(None), figures.Frozen)) for v in kept.values()), \
+        {k: type(v).__name__ for k, v in kept.items()}
 
 
 # --- the animated trail: every step, every frame ---------------------------------------------
@@ -299,7 +287,7 @@ def test_the_trail_passes_through_every_step_at_every_frame(key, kind):
         sc = sc.with_(runs=sc.runs[:4])
     s, grid, paths = parts(sc, 40)
     build = figures.contour_figure if kind == "contour" else figures.panels_figure
-    d = build(s, grid, paths, sc.start).to_dict()
+    d = build(s, grid, paths, sc.start).thawed()
     frames = d["frames"]
     steps = max(p.points.shape[0] - 1 for p in paths)
 
@@ -398,7 +386,7 @@ def test_default_playground_figure_is_small_and_sends_typed_arrays():
     s, grid, paths = parts(ZIGZAG)
     fig = figures.contour_figure(s, grid, paths, ZIGZAG.start)
     assert size(fig) <= 120_000
-    chunk = next(t for t in fig.to_dict()["data"] if "opacity" in t and t.get("legendgroup"))
+    chunk = next(t for t in fig.thawed()["data"] if "opacity" in t and t.get("legendgroup"))
     assert isinstance(chunk["x"], dict) and "bdata" in chunk["x"]
 
 
@@ -486,7 +474,7 @@ def loss_views(name: str) -> dict[str, Scenario]:
 def test_every_loss_chart_has_readable_log_ticks(name):
     for label, sc in loss_views(name).items():
         s, grid, paths = parts(sc, 30)
-        d = figures.loss_figure(s, grid, paths).to_dict()
+        d = figures.loss_figure(s, grid, paths).thawed()
         axis = d["layout"]["yaxis"]
         assert axis["type"] == "log"
         ys = np.concatenate([arr(t["y"]).astype(float) for t in d["data"]])
@@ -496,7 +484,7 @@ def test_every_loss_chart_has_readable_log_ticks(name):
 
 def test_loss_axis_is_log_gap_with_minimum_linear_without():
     s, grid, paths = parts(ZIGZAG, 40)
-    d = figures.loss_figure(s, grid, paths).to_dict()
+    d = figures.loss_figure(s, grid, paths).thawed()
     assert d["layout"]["yaxis"]["type"] == "log"
     for t, p in zip(d["data"], paths):
         y = arr(t["y"])
@@ -504,7 +492,7 @@ def test_loss_axis_is_log_gap_with_minimum_linear_without():
         assert (y > 0).all()
         assert arr(t["x"]).tolist() == list(range(ZIGZAG.steps + 1))
     s, grid, paths = parts(SADDLE, 40)
-    d = figures.loss_figure(s, grid, paths).to_dict()
+    d = figures.loss_figure(s, grid, paths).thawed()
     assert d["layout"]["yaxis"]["type"] == "linear"
     for t, p in zip(d["data"], paths):  # raw f, negative values and all; stops at divergence
         np.testing.assert_allclose(arr(t["y"]), s.value(p.finite), rtol=1e-6)
@@ -512,7 +500,7 @@ def test_loss_axis_is_log_gap_with_minimum_linear_without():
 
 def test_loss_of_diverged_path_stops_before_divergence():
     s, grid, paths = parts(DIVERGE, 40)
-    d = figures.loss_figure(s, grid, paths).to_dict()
+    d = figures.loss_figure(s, grid, paths).thawed()
     sgd = next(i for i, p in enumerate(paths) if p.name == "sgd")
     assert len(arr(d["data"][sgd]["y"])) == paths[sgd].diverged_at
     assert np.isfinite(arr(d["data"][sgd]["y"])).all()
@@ -578,7 +566,7 @@ def backdrop_as_drawn(name: str, n: int = 40):
     plotly.js places the contour figure's layout image."""
     s = surfaces.get(name)
     grid = figures.surface_grid(s, n)
-    (img,) = figures.contour_figure(s, grid, [], s.start, clickable=False).to_dict()["layout"]["images"]
+    (img,) = figures.contour_figure(s, grid, [], s.start, clickable=False).thawed()["layout"]["images"]
     bright = decode_png(img["source"]).astype(float).sum(axis=-1)
     h, w = bright.shape
     assert img["sizing"] == "stretch" and img["xanchor"] == "left"
@@ -628,9 +616,9 @@ def test_the_darkest_band_sits_in_rosenbrocks_valley_at_its_minimum():
 
 def test_contour_window_and_aspect():
     s, grid, paths = parts(ZIGZAG)
-    d = figures.contour_figure(s, grid, paths, ZIGZAG.start).to_dict()
+    d = figures.contour_figure(s, grid, paths, ZIGZAG.start).thawed()
     lay = d["layout"]
-    assert lay["xaxis"]["range"] == tuple(s.x_range) and lay["yaxis"]["range"] == tuple(s.y_range)
+    assert lay["xaxis"]["range"] == list(s.x_range) and lay["yaxis"]["range"] == list(s.y_range)
     assert lay["yaxis"]["scaleanchor"] == "x" and lay["yaxis"]["scaleratio"] == 1
     (img,) = lay["images"]
     assert img["source"].startswith("data:image/png;base64,") and img["layer"] == "below"
@@ -676,7 +664,7 @@ def test_divergence_is_marked_and_said_on_the_plot():
     s, grid, paths = parts(DIVERGE, 40)
     sgd = next(p for p in paths if p.name == "sgd")
     assert sgd.diverged_at > 0 and all(p.diverged_at < 0 for p in paths if p is not sgd)
-    d = figures.contour_figure(s, grid, paths, DIVERGE.start).to_dict()
+    d = figures.contour_figure(s, grid, paths, DIVERGE.start).thawed()
     (mark,) = exit_marks(d, sgd)
     assert all(not exit_marks(d, p) for p in paths if p is not sgd)
     assert mark["marker"]["color"] == sgd.color
@@ -688,18 +676,18 @@ def test_divergence_is_marked_and_said_on_the_plot():
     note = figures.divergence_note(s, sgd)
     assert note.startswith(sgd.label) and said in note and "smaller learning rate" in note
     # the panel of the diverged path carries its mark and its words too, and only that panel
-    pd = figures.panels_figure(s, grid, paths, DIVERGE.start).to_dict()
+    pd = figures.panels_figure(s, grid, paths, DIVERGE.start).thawed()
     assert len(exit_marks(pd, sgd)) == 1 and notes_in(pd).count(said) == 1
     # nothing to say when nothing left
     calm = [p for p in paths if p is not sgd]
-    assert "diverged" not in notes_in(figures.contour_figure(s, grid, calm, DIVERGE.start).to_dict())
+    assert "diverged" not in notes_in(figures.contour_figure(s, grid, calm, DIVERGE.start).thawed())
 
 
 def test_every_path_that_left_is_named_once_in_one_note():
     s, grid, paths = parts(SADDLE, 40)
     gone = [p for p in paths if figures.stop_step(s, p) > 0]
     assert len(gone) >= 2
-    d = figures.contour_figure(s, grid, paths, SADDLE.start).to_dict()
+    d = figures.contour_figure(s, grid, paths, SADDLE.start).thawed()
     text = notes_in(d)
     for p in gone:
         assert text.count(f"<b>{p.label}</b> left the plot at step {figures.stop_step(s, p)}") == 1
@@ -710,7 +698,7 @@ def test_the_note_sits_in_a_corner_clear_of_where_paths_leave():
     """On the saddle lesson the paths leave through the top: the note goes elsewhere, and the
     box it takes holds none of the last in-window points of the paths that left."""
     s, grid, paths = parts(SADDLE, 40)
-    d = figures.contour_figure(s, grid, paths, SADDLE.start).to_dict()
+    d = figures.contour_figure(s, grid, paths, SADDLE.start).thawed()
     (note,) = [a for a in d["layout"]["annotations"] if "left the plot" in a["text"]]
     (x0, x1), (y0, y1) = s.x_range, s.y_range
     for p in paths:
@@ -733,7 +721,7 @@ def test_runaway_on_a_surface_without_minimum_is_worded_as_leaving():
 
 def test_click_grid_is_invisible_but_clickable():
     s, grid, paths = parts(ZIGZAG, 40)
-    d = figures.contour_figure(s, grid, paths, ZIGZAG.start).to_dict()
+    d = figures.contour_figure(s, grid, paths, ZIGZAG.start).thawed()
     (c,) = [t for t in d["data"] if t.get("name") == "click to start here"]
     assert c["type"] == "scatter" and c["mode"] == "markers"
     assert c["hoverinfo"] == "none"  # "skip" would make the points unclickable
@@ -746,7 +734,7 @@ def test_click_grid_is_invisible_but_clickable():
     assert np.allclose(np.diff(np.unique(x)), step) and np.allclose(np.diff(np.unique(y)), step)
     assert c["marker"]["size"] >= 20  # wide markers: a click between points still lands on one
     assert d["layout"]["clickmode"] == "event+select"
-    d = figures.contour_figure(s, grid, paths, ZIGZAG.start, clickable=False).to_dict()
+    d = figures.contour_figure(s, grid, paths, ZIGZAG.start, clickable=False).thawed()
     assert not [t for t in d["data"] if t.get("name") == "click to start here"]
 
 
@@ -754,9 +742,9 @@ def test_each_optimizer_keeps_its_colour_and_a_second_run_changes_its_line():
     s, grid, paths = parts(TWINS, 40)
     assert [p.copy for p in paths] == [0, 1, 2] and len({p.key for p in paths}) == 3
     assert [p.dash for p in paths] == ["solid", "dash", "dot"]
-    c = figures.contour_figure(s, grid, paths, TWINS.start).to_dict()
-    loss = figures.loss_figure(s, grid, paths).to_dict()
-    p3 = figures.surface3d_figure(s, grid, paths, TWINS.start).to_dict()
+    c = figures.contour_figure(s, grid, paths, TWINS.start).thawed()
+    loss = figures.loss_figure(s, grid, paths).thawed()
+    p3 = figures.surface3d_figure(s, grid, paths, TWINS.start).thawed()
     for p in paths:
         lines = [t["line"] for t in c["data"] + loss["data"] + p3["data"]
                  if t.get("name") == p.label and "line" in t]

@@ -379,7 +379,8 @@ class Reveal(NamedTuple):
         return j // self.per_chunk
 
 
-CHART_BUDGET = 345_000  # bytes of chart JSON per figure: a rerun (figure, loss and lr charts) stays under 400 kB
+RERUN_BUDGET = 400_000  # bytes of chart JSON per rerun (issue 6): a page with one chart may use it all
+CHART_BUDGET = 345_000  # per figure where the loss and lr charts come too: the rerun stays under 400 kB
 
 
 def frame_budget(grid: Grid, paths: list[Path], clickable: bool, copies: int = 1) -> int:
@@ -462,13 +463,12 @@ class _Coords:
     def xy(self, lo: int, hi: int) -> dict:
         """Steps lo..hi inclusive (clamped to the finite part)."""
         lo, hi = 4 * min(lo, self.n - 1), 4 * (min(hi, self.n - 1) + 1)
-        # Built frozen: frames hold thousands of these (see freeze).
-        return Frozen(x=Frozen(dtype="f4", bdata=base64.b64encode(self.x[lo:hi]).decode("ascii")),
-                      y=Frozen(dtype="f4", bdata=base64.b64encode(self.y[lo:hi]).decode("ascii")))
+        return dict(x=dict(dtype="f4", bdata=base64.b64encode(self.x[lo:hi]).decode("ascii")),
+                    y=dict(dtype="f4", bdata=base64.b64encode(self.y[lo:hi]).decode("ascii")))
 
     def head(self, k: int) -> dict:
         p = self.points[min(int(k), self.n - 1)]
-        return Frozen(x=(float(p[0]),), y=(float(p[1]),))
+        return dict(x=(float(p[0]),), y=(float(p[1]),))
 
 
 def _partial_bounds(plan: Reveal, j: int) -> tuple[int, int]:
@@ -515,8 +515,7 @@ def _frames(paths: list[Path], plan: Reveal, traces: list[int]) -> list[dict]:
             data += flags
             data.append(c.xy(*bounds))
             data.append(c.head(k))
-        # Built frozen, so freeze() takes each frame whole instead of walking its items.
-        frames.append(Frozen(name=str(int(k)), traces=tuple(traces), data=tuple(data)))
+        frames.append(dict(name=str(int(k)), traces=traces, data=data))
     return frames
 
 
@@ -635,8 +634,7 @@ def _base_layout(height: int) -> dict:
 def _animation(idx: np.ndarray, y: float = -0.09, *, redraw: bool = False, play_ms: int = 70) -> dict:
     """Play / Pause buttons and a step slider driving the frames named by step (``redraw``:
     3D traces only move with a full redraw)."""
-    still = Frozen(frame=Frozen(duration=0, redraw=redraw), mode="immediate",
-                   transition=Frozen(duration=0))
+    still = dict(frame=dict(duration=0, redraw=redraw), mode="immediate", transition=dict(duration=0))
     play = {"frame": {"duration": play_ms, "redraw": redraw}, "fromcurrent": False,
             "transition": {"duration": 0}, "mode": "immediate"}
     return dict(
@@ -650,14 +648,13 @@ def _animation(idx: np.ndarray, y: float = -0.09, *, redraw: bool = False, play_
                       pad=dict(t=0, b=0),
                       currentvalue=dict(prefix="step ", xanchor="right", font=dict(size=15)),
                       font=dict(size=12), transition=dict(duration=0),
-                      # built frozen: a step per frame, which freeze() need not walk
-                      steps=tuple(Frozen(label=str(int(k)), method="animate", args=((str(int(k)),), still))
-                                  for k in idx))],
+                      steps=[dict(label=str(int(k)), method="animate", args=[[str(int(k))], still])
+                             for k in idx])],
     )
 
 
 class Frozen(dict):
-    """A dict that refuses changes: cached figures are shared by every session."""
+    """A dict that refuses changes: what a cached figure hands out is shared by every session."""
 
     def _refuse(self, *args, **kwargs):
         raise TypeError("this figure is cached and shared between sessions; it cannot be changed")
@@ -666,75 +663,86 @@ class Frozen(dict):
     __ior__ = _refuse
 
     def pop(self, key, *default):
-        # plotly.io.to_json pops each trace's "uid" (which these never have):
-        # removing nothing is not a change.
+        # Removing nothing is not a change (plotly.io.to_json pops each trace's "uid").
         if key not in self and default:
             return default[0]
         self._refuse()
 
 
-# What every frame says about every chunk: shared, since frames only read them.
-_SHOWN, _HIDDEN = Frozen(opacity=1), Frozen(opacity=FAINT)
-
-
-def freeze(obj):
-    """Dicts become ``Frozen`` and lists tuples, all the way down (JSON sees no difference).
-
-    What is already ``Frozen`` is taken as frozen throughout and not walked
-    again: the frame builders, which make most of a figure's objects, build
-    them frozen, so this pass stays about a millisecond.
-    """
-    if isinstance(obj, Frozen):
-        return obj
-    if isinstance(obj, dict):
-        return Frozen((k, freeze(v)) for k, v in obj.items())
-    if isinstance(obj, (list, tuple)):
-        return tuple(freeze(v) for v in obj)
-    return obj
-
-
-def thaw(obj):
-    if isinstance(obj, dict):
-        return {k: thaw(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [thaw(v) for v in obj]
-    return obj
+# What every frame says about every chunk (one object each: frames are encoded, not kept).
+_SHOWN, _HIDDEN = dict(opacity=1), dict(opacity=FAINT)
 
 
 class PlainFigure(go.Figure):
-    """A ``go.Figure`` made from trusted plain dicts, skipping validation, and immutable.
+    """A finished figure, kept as the chart JSON that Streamlit sends, and immutable.
 
-    ``to_dict()`` (what Streamlit and ``plotly.io`` serialise) returns the
-    frozen dicts as built, frames included.  Every way of changing the figure
-    raises ``TypeError``: these figures live in a cache shared by a class, and
-    a change that was silently dropped (or, worse, kept) would be a bug either
-    way.  Read a figure through ``to_dict()``; ``go.Figure(fig.thawed())``
-    gives an editable, validated copy (Plotly's validator edits what it reads,
-    so it refuses ``to_dict()`` itself).
+    Built from trusted plain dicts (no validation) and encoded once, by the
+    very function ``plotly.io.to_json`` uses.  A cached figure is then a few
+    byte strings: no rerun encodes it again, and the garbage collector has no
+    tree of thousands of dicts to walk on every full collection.
+
+    - ``to_dict()`` is what ``st.plotly_chart`` and ``plotly.io`` read: the
+      layout's height and width (Streamlit sizes the chart by them), and
+      ``to_plotly_json()`` (plotly.io's encoder hook) giving the finished
+      JSON, which orjson copies in as it is.  It holds no traces.
+    - ``thawed()`` decodes the whole figure (data, layout, frames) into plain
+      editable dicts: for tests and exports, and ``go.Figure(fig.thawed())``.
+    - ``json()`` is the chart JSON itself.
+
+    Every way of changing the figure raises ``TypeError``: these figures live
+    in a cache shared by a class, and a change that was silently dropped (or,
+    worse, kept) would be a bug either way.
     """
 
     def __init__(self, data: list[dict], layout: dict, frames: list[dict] | None = None):
         # go.Figure's own __init__ is skipped: it costs milliseconds, and
-        # everything reads this figure through to_dict().
-        plain = {"data": data, "layout": layout}
-        if frames:
-            plain["frames"] = frames
-        object.__setattr__(self, "_plain", freeze(plain))
-        object.__setattr__(self, "_sealed", True)
+        # nothing reads this figure through graph objects.
+        self._set(_encode(list(data)), layout, _encode(list(frames)) if frames else None)
+
+    @classmethod
+    def _of(cls, data: bytes, layout: dict, frames: bytes | None) -> "PlainFigure":
+        """A figure from already encoded traces and frames (shared, not copied) and a new layout."""
+        fig = cls.__new__(cls)
+        fig._set(data, layout, frames)
+        return fig
+
+    def _set(self, data: bytes, layout: dict, frames: bytes | None) -> None:
+        encoded = _encode(layout)
+        parts = [b'{"data":', data, b',"layout":', encoded]
+        if frames is not None:
+            parts += [b',"frames":', frames]
+        size = Frozen((k, layout[k]) for k in ("height", "width") if k in layout)
+        for name, value in (("_data", data), ("_frames", frames), ("_layout", encoded), ("_size", size),
+                            ("_json", b"".join(parts) + b"}"), ("_sealed", True)):
+            object.__setattr__(self, name, value)
 
     def to_dict(self) -> dict:
-        return self._plain
+        return _Wire(layout=self._size, figure=self)
 
-    def to_plotly_json(self) -> dict:
-        return self._plain
+    def layout_dict(self) -> dict:
+        """The layout as plain, editable dicts."""
+        import orjson
+
+        return orjson.loads(self._layout)
+
+    def to_plotly_json(self):
+        import orjson
+
+        return orjson.Fragment(self._json)
+
+    def json(self) -> str:
+        """The chart JSON, exactly as ``plotly.io.to_json`` writes this figure."""
+        return self._json.decode()
 
     def thawed(self) -> dict:
-        """A deep, plain, editable copy of ``to_dict()`` (``go.Figure(fig.thawed())`` validates it)."""
-        return thaw(self._plain)
+        """The whole figure as plain, editable dicts and lists (``go.Figure(fig.thawed())`` validates it)."""
+        import orjson
+
+        return orjson.loads(self._json)
 
     def _refuse(self, *args, **kwargs):
         raise TypeError("PlainFigure is immutable (it is cached and shared between sessions); "
-                        "edit go.Figure(fig.to_dict()) instead")
+                        "edit go.Figure(fig.thawed()) instead")
 
     def __setattr__(self, name, value):
         if getattr(self, "_sealed", False):
@@ -745,6 +753,26 @@ class PlainFigure(go.Figure):
     add_annotation = add_shape = add_layout_image = add_vline = add_hline = _refuse
     update_xaxes = update_yaxes = for_each_trace = plotly_update = set_subplots = _refuse
     add_scatter = batch_update = batch_animate = _refuse
+
+
+class _Wire(Frozen):
+    """What ``PlainFigure.to_dict()`` hands to Streamlit and ``plotly.io``: the layout's height
+    and width, which ``st.plotly_chart`` reads to size the chart, and ``to_plotly_json()``, the
+    hook plotly.io's JSON encoder calls, which gives the figure's finished JSON."""
+
+    def __init__(self, layout: dict, figure: PlainFigure):
+        super().__init__(layout=layout)
+        dict.__setattr__(self, "_figure", figure)
+
+    def to_plotly_json(self):
+        return self._figure.to_plotly_json()
+
+
+def _encode(obj) -> bytes:
+    """``obj`` as chart JSON: plotly.io's own encoder (orjson, with '<', '>' and '/' escaped)."""
+    from plotly.io.json import to_json_plotly
+
+    return to_json_plotly(obj).encode()
 
 
 def _fast(data: list[dict], layout: dict, frames: list[dict] | None = None) -> PlainFigure:
@@ -773,19 +801,15 @@ def contour_height(surface, width: int = 640, extra: int = 190) -> int:
 
 
 def sent_size(fig: PlainFigure) -> int:
-    """Bytes of chart JSON Streamlit sends for ``fig`` (plotly.io.to_json writes '/', '<' and
-    '>' as \\u002f etc.; base64 is full of '/', so plain JSON undercounts by about a tenth)."""
-    import orjson
-
-    raw = orjson.dumps(fig.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY)
-    return len(raw) + 5 * (raw.count(b"/") + raw.count(b"<") + raw.count(b">"))
+    """Bytes of chart JSON Streamlit sends for ``fig``."""
+    return len(fig._json)
 
 
 def with_annotations(fig: PlainFigure, extra: list[dict]) -> PlainFigure:
-    """``fig`` with ``extra`` layout annotations added; its traces and frames are shared, not rebuilt."""
-    plain = fig.to_dict()
-    layout = {**plain["layout"], "annotations": tuple(plain["layout"].get("annotations", ())) + tuple(extra)}
-    return PlainFigure(plain["data"], layout, plain.get("frames"))
+    """``fig`` with ``extra`` layout annotations added; its traces and frames are shared, not encoded again."""
+    layout = fig.layout_dict()
+    layout["annotations"] = layout.get("annotations", []) + list(extra)
+    return PlainFigure._of(fig._data, layout, fig._frames)
 
 
 def within_budget(build, budget: int):

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 import optimizers
-from viz.figures import CHART_BUDGET, FONT, PAPER, _b64, _fast, color, fmt, run_label
+from viz.figures import RERUN_BUDGET, FONT, PAPER, _b64, _fast, color, fmt, run_label, sent_size
 from viz.sweep import _points, _readonly, loss_gap, settle_step, tolerance
 
 NONE, DIVERGED = -1, -2
@@ -323,13 +323,11 @@ def map_figure(surface, results, color_by: str = "loss", height: int = 480):
         raise ValueError(f"Invalid color_by: {color_by!r} (need 'loss' or 'basin')")
     if not 1 <= len(results) <= MAX_PANELS:
         raise ValueError(f"A map figure shows 1 to {MAX_PANELS} optimizers, got {len(results)}")
-    import orjson
-
     n = max(len(r.xs) for _, r in results)
     stride = click_stride(len(results), n)
     while True:
         fig = _map_figure(surface, results, color_by, height, stride)
-        if len(orjson.dumps(fig.to_dict())) <= CHART_BUDGET or stride >= n:
+        if sent_size(fig) <= RERUN_BUDGET or stride >= n:  # the map is its page's one chart
             return fig
         stride += 1
 

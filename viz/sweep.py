@@ -34,8 +34,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import optimizers
-from viz.figures import (CHART_BUDGET, DASHES, FONT, MINIMUM_COLOR, PAPER, START_COLOR, _f32, _fast,
-                         backdrop, color, copy_index, fmt, hyper_labels, log_ticks)
+from viz.figures import (RERUN_BUDGET, DASHES, FONT, MINIMUM_COLOR, PAPER, START_COLOR, _f32, _fast,
+                         backdrop, color, copy_index, fmt, hyper_labels, log_ticks, sent_size)
 
 TOL_FRACTION = 0.01
 LR_FLOOR = 1e-5          # below this no optimizer moves visibly in a few hundred steps
@@ -291,16 +291,14 @@ def sweep_figure(surface, grid, results, start, scrub: int = 60, height: int = 5
     optimizer's colour marks ``blowup_lr``.  A dashed line marks the theory
     limit where ``theory_limit`` knows one.
     """
-    import orjson
-
     most = MAX_PATH_POINTS
     for _ in range(6):
         fig = _sweep_figure(surface, grid, results, start, scrub, height, most)
-        size = len(orjson.dumps(fig.to_dict()))
-        if size <= CHART_BUDGET or most <= 12:
+        size = sent_size(fig)
+        if size <= RERUN_BUDGET or most <= 12:  # the sweep is its page's one chart
             return fig
         # Frames dominate; they scale with the points per path.
-        most = max(12, int(most * (CHART_BUDGET - 20_000) / size))
+        most = max(12, int(most * (RERUN_BUDGET - 20_000) / size))
     return fig
 
 
