@@ -1,7 +1,9 @@
-"""Entry point: page configuration and navigation (each run in its turn: ui/turns.py), nothing else."""
+"""Entry point: page configuration and navigation (each run in its turn: ui/turns.py; after the
+first, the process's long-lived objects leave the garbage collector's walk: ui/gcfreeze.py)."""
 
 import streamlit as st
 
+from ui.gcfreeze import after_run
 from ui.turns import turn
 
 st.set_page_config(page_title="Optimizer paths", page_icon="🧭", layout="wide")
@@ -18,3 +20,4 @@ with turn():
         st.Page("app_pages/update_rules.py", title="Update rules", icon=":material/functions:",
                 url_path="update_rules"),
     ]).run()
+after_run()

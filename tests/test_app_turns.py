@@ -61,3 +61,44 @@ def test_a_run_that_never_ends_only_delays_the_others(monkeypatch):
         with turns.turn() as held:
             assert not held
         assert 0.2 <= time.perf_counter() - t < 2
+
+
+# --- the first run's objects leave the collector's walk (ui/gcfreeze.py) ----------------------------
+
+FRESH_PROCESS = """
+import gc, json, sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file("app.py", default_timeout=90)
+before = gc.get_freeze_count()
+at.run()
+first = gc.get_freeze_count()
+at.run()
+print(json.dumps(dict(before=before, first=first, second=gc.get_freeze_count(),
+                      ok=not at.exception and bool(at.get("plotly_chart")))))
+"""
+
+
+def fresh_process(**env) -> dict:
+    """Two page runs in a new interpreter (freezing is once per process): freeze counts."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", FRESH_PROCESS], cwd=root, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(root), **env}, timeout=300, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_the_first_run_freezes_the_process_once():
+    counts = fresh_process()
+    assert counts["ok"]
+    assert counts["before"] == 0 and counts["first"] > 20_000, counts  # the modules, at least
+    assert counts["second"] <= counts["first"], "froze again after a later run"
+
+
+def test_freezing_can_be_turned_off():
+    counts = fresh_process(GC_FREEZE="0")
+    assert counts["ok"] and counts["first"] == counts["second"] == 0, counts
