@@ -11,8 +11,8 @@ The arrows run one way: pages -> ui -> viz -> optimizers, surfaces.
 - ``app_pages/`` place widgets and figures and do no algebra: no NumPy, no
   Plotly (figures come ready-made from ``viz`` through ``ui``), no trajectory
   runs and no surface evaluations.
-- ``app.py`` is a router: Streamlit only, and ``ui.turns`` (each run waits for
-  its turn).
+- ``app.py`` is a router: Streamlit only, plus ``ui.turns`` (each run waits for
+  its turn) and ``ui.gcfreeze`` (after the first run, freeze the process's objects).
 
 Imports are found anywhere in a file (inside functions too), relative imports
 are resolved, and ``importlib.import_module("...")`` / ``__import__("...")``

@@ -725,11 +725,13 @@ class PlainFigure(go.Figure):
     def to_dict(self) -> dict:
         return _Wire(layout=self._size, figure=self)
 
-    def layout_dict(self) -> dict:
-        """The layout as plain, editable dicts."""
+    def with_annotations(self, extra: list[dict]) -> "PlainFigure":
+        """This figure with ``extra`` layout annotations; its traces and frames are shared, not encoded again."""
         import orjson
 
-        return orjson.loads(self._layout)
+        layout = orjson.loads(self._layout)
+        layout["annotations"] = layout.get("annotations", []) + list(extra)
+        return PlainFigure._of(self._data, layout, self._frames)
 
     def to_plotly_json(self):
         import orjson
@@ -811,13 +813,6 @@ def sent_size(fig: PlainFigure) -> int:
     return sum(len(part) for part in fig._parts())
 
 
-def with_annotations(fig: PlainFigure, extra: list[dict]) -> PlainFigure:
-    """``fig`` with ``extra`` layout annotations added; its traces and frames are shared, not encoded again."""
-    layout = fig.layout_dict()
-    layout["annotations"] = layout.get("annotations", []) + list(extra)
-    return PlainFigure._of(fig._data, layout, fig._frames)
-
-
 def within_budget(build, budget: int):
     """``build(frame_budget)``, rebuilt with fewer frames until its JSON fits ``CHART_BUDGET``.
 
@@ -850,7 +845,7 @@ def with_step_arrows(fig: PlainFigure, arrows: list, rebuild: Callable[[], Plain
     reused as they are; only if the arrows take it over ``CHART_BUDGET`` is
     ``rebuild()`` (the same figure built with its arrows, fewer frames) asked.
     """
-    out = with_annotations(fig, step_arrows(arrows))
+    out = fig.with_annotations(step_arrows(arrows))
     return out if sent_size(out) <= CHART_BUDGET else rebuild()
 
 
