@@ -27,6 +27,8 @@ from .limits import (DATA_GRADIENT_COST, DATA_ROWS_PER_POINT_STEP, MAX_PATHS, MA
 # treated as gone: no surface here brings a path back from that far.
 ESCAPE_WIDTHS = 10.0
 
+_largest = np.maximum.reduce
+
 
 def escape_radius(surface) -> float:
     """Paths with |x| or |y| above this have escaped: the window plus 10 window sizes.
@@ -196,10 +198,15 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
         kept = {"grads": True, "updates": True, "memory": field is not None,
                 "step_size": step_size is not None}
         recorded = {k: np.full((steps, n, 2), np.nan) for k, on in kept.items() if on}
+    # The loop's own points are already a flat float batch: the surface's raw ``df`` takes them
+    # as they are (``grad`` would check and reshape them again on every step).
+    full_grad = getattr(surface, "df", None) if minibatches is None else None
+    if full_grad is None or not callable(full_grad):
+        full_grad = surface.grad
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1 if n else 1):
             if minibatches is None:
-                g = surface.grad(p)
+                g = full_grad(p)
             else:
                 picked = next(minibatches)
                 g = surface.grad(p, rows=picked if picked.ndim == 1 or rows.size == n else picked[rows])
@@ -217,10 +224,11 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
             if schedule is not None:
                 lr = schedule.next(lr, t, base)
             p = p + updates
-            # NaN propagates through max() and compares False, so non-finite
-            # points fail this test too.  One ufunc and one flat reduction:
-            # cheaper than max() and min(), most of all for a single path.
-            if not np.abs(p).max() <= radius:
+            # NaN propagates through the maximum and compares False, so non-finite
+            # points fail this test too.  One ufunc and one flat reduction (the
+            # ufunc's own, without ndarray.max's Python wrapper): cheaper than
+            # max() and min(), most of all for a single path.
+            if not _largest(np.abs(p), axis=None) <= radius:
                 keep = (np.abs(p) <= radius).all(axis=-1)
                 diverged_at[rows[~keep]] = t
                 rows, p = rows[keep], p[keep]

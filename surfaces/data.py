@@ -50,18 +50,15 @@ def _loss_and_grad(loss, grad, columns):
     Rows shaped ``(P, m)`` give each point its own minibatch: the columns are
     then picked ``(P, m)``, one row per point, as the points are.
     """
-    every = np.arange(len(columns[0]))
-    every.setflags(write=False)
-
     def f(p):
         return _blocks(len(p), lambda part: loss(p[part, :1], p[part, 1:], *columns))
 
     def df(p, rows=None):
-        rows = every if rows is None else rows
-        if rows.ndim == 2:  # a minibatch per point
+        if rows is not None and rows.ndim == 2:  # a minibatch per point
             return _blocks(len(p), lambda part: grad(p[part, :1], p[part, 1:],
                                                      *(c[rows[part]] for c in columns)))
-        picked = [c[rows] for c in columns]
+        # Every row is the columns themselves (equal to picking them all, without the copy).
+        picked = columns if rows is None else [c[rows] for c in columns]
         return _blocks(len(p), lambda part: grad(p[part, :1], p[part, 1:], *picked))
 
     return {"f": f, "df": df}

@@ -917,7 +917,7 @@ def builds(monkeypatch):
 
 def clear_caches() -> None:
     for f in vars(cache).values():
-        if hasattr(f, "cache_clear"):
+        if hasattr(f, "cache_clear") and not isinstance(f, type):
             f.cache_clear()
 
 
@@ -955,6 +955,31 @@ def test_two_sessions_opening_the_same_link_get_identical_charts():
         clear_caches()
         b = page(name, **link)
         assert specs(a) == specs(b) and specs(a)
+
+
+@pytest.mark.parametrize("surface, name, lr, noise, batch", [
+    ("rosenbrock", "adam", 0.0123, 0.0, 0),
+    ("bowl", "sgd", 2.01, 0.0, 0),          # diverges within the first steps asked
+    ("saddle", "momentum", 0.0123, 0.3, 0),  # noise: the same draws, step by step
+    ("least_squares", "sgd", 0.0123, 0.0, 4),  # minibatches: the same order of the data
+])
+def test_a_cached_path_is_a_run_of_exactly_the_steps_asked(surface, name, lr, noise, batch):
+    """Whatever the cache kept (a shorter path, a longer one, a bucket ahead), every answer is
+    bit for bit a run of exactly the steps asked, with its divergence step; a run is computed
+    only when the kept path is too short: the first time for exactly its steps, and when asked
+    for more, for a bucket ahead."""
+    clear_caches()
+    run, start = Run.of(name, lr=lr), surface_of(surface).start
+    assert lr not in lr_options(name)  # one path, not the learning-rate batch
+    for steps in (40, 10, 40, 41, 75, 100, 30, 250, 0):
+        points, diverged = cache.trajectory(surface, run, start, steps, noise, 3, batch)
+        ref = optimizers.run(optimizers.get(name, lr=lr), surface_of(surface), start, steps, noise=noise,
+                             seed=3, batch_size=batch or None)
+        np.testing.assert_array_equal(points, ref.points)
+        assert diverged == int(ref.diverged_at)
+    hits, misses, kept = cache._singles.cache_info()
+    assert (misses, hits, kept) == (4, 5, 1)  # 40, then 41 -> 60, 75 -> 100, 250 -> 300
+    assert cache._singles._kept[next(iter(cache._singles._kept))][0].shape[0] == 301
 
 
 def test_cached_arrays_and_figures_cannot_be_changed():

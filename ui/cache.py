@@ -10,9 +10,10 @@ dictionary probe.  The bounds keep one class from filling the memory.  What is c
 frozen arrays and figures refuse mutation, so one session cannot change
 another's picture.
 
-Trajectories are computed once per bucket of steps and sliced: a path for
-fewer steps is a prefix of the path for more, so moving the steps slider
-within a bucket costs nothing.
+A path for fewer steps is a prefix of the path for more: each run keeps the
+longest path asked of it, and fewer steps slice it.  A run asked for the
+first time is computed for exactly its steps; asked for more than it has
+(someone is raising the steps), for a bucket of steps ahead.
 
 The hand-picked views (every surface's opening, the lessons, the update-rule
 demos, the sweep's and the map's defaults) are what a class opens most, and
@@ -22,6 +23,7 @@ their own (``pinned``), which the views students make up never evict.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Callable
@@ -84,13 +86,58 @@ def _keep(tr: optimizers.Trajectory) -> tuple[np.ndarray, np.ndarray]:
     return points, diverged
 
 
-@lru_cache(maxsize=512)
+class Longest:
+    """Per key, the longest path computed so far, a bounded LRU (thread-safe).
+
+    ``get(key, steps, compute)`` answers from the kept path when it has at
+    least ``steps`` steps (the caller slices it); otherwise it calls
+    ``compute(n)``: ``n = steps`` for a key never seen, ``bucket(steps)`` for
+    one asked for more than it has, so raising the steps slider again is free.
+    """
+
+    def __init__(self, maxsize: int):
+        self.maxsize, self._kept, self._lock = maxsize, OrderedDict(), threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key, steps: int, compute):
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0].shape[0] > steps:
+                self._kept.move_to_end(key)
+                self.hits += 1
+                return kept
+            self.misses += 1
+        out = compute(steps if kept is None else bucket(steps))
+        with self._lock:
+            now = self._kept.get(key)
+            if now is None or now[0].shape[0] < out[0].shape[0]:
+                self._kept[key] = out
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.maxsize:
+                self._kept.popitem(last=False)
+        return out
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+            self.hits = self.misses = 0
+
+    def cache_info(self) -> tuple[int, int, int]:
+        return self.hits, self.misses, len(self._kept)
+
+
+_singles = Longest(512)
+
+
 def _single(surface: str, run_text: str, x0: float, y0: float, steps: int,
             noise: float, seed: int, batch: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    run = run_from_text(run_text)
-    opt = optimizers.get(run.name, **run.kwargs)
-    return _keep(optimizers.run(opt, surface_of(surface), (x0, y0), steps, noise=noise, seed=seed,
-                                schedule=run.schedule_obj(), batch_size=batch or None, losses=False))
+    """One run's points (at least ``steps + 1`` of them) and the step it diverged at."""
+    def compute(n: int):
+        run = run_from_text(run_text)
+        opt = optimizers.get(run.name, **run.kwargs)
+        return _keep(optimizers.run(opt, surface_of(surface), (x0, y0), n, noise=noise, seed=seed,
+                                    schedule=run.schedule_obj(), batch_size=batch or None, losses=False))
+    return _singles.get((surface, run_text, x0, y0, noise, seed, batch), steps, compute)
 
 
 @lru_cache(maxsize=32)
@@ -138,7 +185,7 @@ def trajectory(surface: str, run: Run, start, steps: int, noise: float = 0.0,
             all_points, diverged = _sweep(surface, rest, x0, y0, b)
             i = options.index(run.lr)
             return _prefix(all_points[:, i], int(diverged[i]), steps)
-    points, diverged = _single(surface, run.text, x0, y0, b, float(noise), int(seed), int(batch))
+    points, diverged = _single(surface, run.text, x0, y0, steps, float(noise), int(seed), int(batch))
     return _prefix(points, int(diverged), steps)
 
 

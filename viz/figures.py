@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import struct
+from binascii import b2a_base64
 import zlib
 from dataclasses import dataclass
 from functools import cached_property
@@ -447,6 +448,10 @@ def _clamp(path: Path, k: int) -> int:
     return min(int(k), path.finite.shape[0] - 1)
 
 
+def _base64(raw: bytes) -> str:
+    return b2a_base64(raw, newline=False).decode("ascii")
+
+
 class _Coords:
     """A path's finite points as float32 bytes, so any run of steps is one base64 call.
 
@@ -458,17 +463,18 @@ class _Coords:
         pts = np.asarray(path.finite, dtype=np.float32)
         self.n = pts.shape[0]
         self.x, self.y = pts[:, 0].tobytes(), pts[:, 1].tobytes()
-        self.points = pts
+        self.hx, self.hy = pts[:, 0].tolist(), pts[:, 1].tolist()  # the head's floats, once
 
     def xy(self, lo: int, hi: int) -> dict:
         """Steps lo..hi inclusive (clamped to the finite part)."""
-        lo, hi = 4 * min(lo, self.n - 1), 4 * (min(hi, self.n - 1) + 1)
-        return dict(x=dict(dtype="f4", bdata=base64.b64encode(self.x[lo:hi]).decode("ascii")),
-                    y=dict(dtype="f4", bdata=base64.b64encode(self.y[lo:hi]).decode("ascii")))
+        last = self.n - 1
+        lo, hi = 4 * (lo if lo < last else last), 4 * ((hi if hi < last else last) + 1)
+        return {"x": {"dtype": "f4", "bdata": _base64(self.x[lo:hi])},
+                "y": {"dtype": "f4", "bdata": _base64(self.y[lo:hi])}}
 
     def head(self, k: int) -> dict:
-        p = self.points[min(int(k), self.n - 1)]
-        return dict(x=(float(p[0]),), y=(float(p[1]),))
+        k = min(int(k), self.n - 1)
+        return {"x": (self.hx[k],), "y": (self.hy[k],)}
 
 
 def _partial_bounds(plan: Reveal, j: int) -> tuple[int, int]:
@@ -505,17 +511,18 @@ def _trail_traces(path: Path, plan: Reveal, markers: bool, xaxis="x", yaxis="y",
 def _frames(paths: list[Path], plan: Reveal, traces: list[int]) -> list[dict]:
     """One frame per frame step: chunk opacities, the partial chunk and the head of each path."""
     coords = [_Coords(p) for p in paths]
+    idx, per_chunk, chunks = plan.idx.tolist(), plan.per_chunk, plan.chunks
     frames = []
-    for j, k in enumerate(plan.idx):
-        done = plan.done(j)
-        flags = [_SHOWN] * done + [_HIDDEN] * (plan.chunks - done)
-        bounds = _partial_bounds(plan, j)
+    for j, k in enumerate(idx):
+        done = j // per_chunk  # plan.done(j)
+        flags = [_SHOWN] * done + [_HIDDEN] * (chunks - done)
+        lo = idx[done * per_chunk]  # _partial_bounds(plan, j) is (lo, k)
         data = []
         for c in coords:
             data += flags
-            data.append(c.xy(*bounds))
+            data.append(c.xy(lo, k))
             data.append(c.head(k))
-        frames.append(dict(name=str(int(k)), traces=traces, data=data))
+        frames.append({"name": str(k), "traces": traces, "data": data})
     return frames
 
 
