@@ -234,6 +234,48 @@ def test_inside_one_step_draws_the_recorded_arrows_and_numbers():
     assert np.all(np.abs(tr.updates[10]) <= 0.2 * 1.05)
 
 
+CUT_LINK = ("surface=least_squares&opt=sgd,lr=0.04,schedule=step:step_size=10:gamma=0.5&opt=adam,lr=0.5"
+            "&x0=0&y0=0&steps=60&batch=4&cloud=10")
+
+
+@pytest.mark.parametrize("k", [0, 3, 20])
+def test_an_arrow_that_would_leave_the_plot_stops_at_its_edge(k):
+    """Annotations are not clipped by the plot: an arrow past the window is cut at its edge,
+    in its own direction, and labelled as cut; the others are drawn exactly as recorded."""
+    from ui import cache
+    from viz import figures
+    sc = cache.scenario(CUT_LINK)
+    s = surfaces.get(sc.surface)
+    views = cache.inside_step(CUT_LINK, k)
+    arrows = figures.step_arrows(s, views)
+    (x0, x1), (y0, y1) = s.x_range, s.y_range
+    eps = 1e-9 * s.span
+    wanted = []
+    for v in views:
+        if not s.contains(v.point):  # a path that left the window: no arrows
+            continue
+        wanted.append(-v.lr * v.grad)
+        if v.memory is not None:
+            wanted.append(-v.lr * v.memory)
+        wanted.append(v.update)
+    wanted = [w for w in wanted if np.any(w)]
+    assert len(arrows) == len(wanted)
+    cut = 0
+    for a, w in zip(arrows, wanted):
+        drawn = np.array([a["x"] - a["ax"], a["y"] - a["ay"]])
+        assert x0 - eps <= a["x"] <= x1 + eps and y0 - eps <= a["y"] <= y1 + eps, a
+        if a["text"].endswith(figures.CUT):
+            cut += 1
+            assert abs(drawn[0] * w[1] - drawn[1] * w[0]) <= 1e-9 * np.dot(w, w)  # the same direction
+            assert 0 < np.dot(drawn, w) < np.dot(w, w)                          # and shorter
+        else:
+            np.testing.assert_allclose(drawn, w, rtol=1e-12, atol=1e-12)
+    if k == 3:
+        assert cut >= 1  # Adam's −η·g at η = 0.5 reaches far past this window (issue10 screenshot)
+    fig = cache.contour_inside(CUT_LINK, 600, k).thawed()
+    assert [a for a in fig["layout"]["annotations"] if a.get("showarrow")] == arrows
+
+
 INSIDE_LINKS = [
     "surface=bowl&opt=sgd,lr=0.95&opt=adam,lr=0.2&x0=-7&y0=2&steps=30",
     "surface=rosenbrock&opt=sgd,lr=0.001,schedule=cosine%3AT_max=100&opt=adam,lr=0.05"

@@ -444,6 +444,6 @@ def contour_inside(link: str, height: int, k: int) -> figures.PlainFigure:
     sc = _scenario(link)
     arrows = inside_step(link, k)
     return figures.with_step_arrows(
-        contour(link, height), arrows,
+        contour(link, height), surface_of(sc.surface), arrows,
         rebuild=lambda: figures.contour_figure(surface_of(sc.surface), grid(sc.surface), paths(sc),
                                                sc.start, height=height, arrows=arrows))

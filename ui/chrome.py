@@ -249,4 +249,5 @@ def inside_table(views) -> None:
     st.markdown("\n".join(rows))
     st.caption("Arrows at each path's point before this step: dotted −η·g (where plain SGD would "
                "go), dashed −η·memory (where the momentum or first moment points), solid: the step "
-               "actually taken.")
+               "actually taken. An arrow marked … would reach past the plot: it stops at the "
+               "edge, in its own direction.")

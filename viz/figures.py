@@ -254,27 +254,53 @@ class StepView(NamedTuple):
     step_size: np.ndarray | None  # adaptive methods: the per-coordinate step size
 
 
-def step_arrows(views: list[StepView]) -> list[dict]:
+CUT = " …"  # marks an arrow cut at the plot's edge (the table under the figure has its full length)
+
+
+def step_arrows(surface, views: list[StepView]) -> list[dict]:
     """Arrows at each run's point: −η·g (where plain SGD would step: dotted), −η·memory (where
-    the memory points: dashed), and the step actually taken (solid)."""
+    the memory points: dashed), and the step actually taken (solid).
+
+    An arrow that would reach past the plot window stops at its edge, in its own direction,
+    and its label ends in ``CUT``: annotations are not clipped by the plot, so a long one
+    would otherwise be drawn across the margins and the page.  A point outside the window
+    (a path that left) gets no arrows."""
     out = []
     for v in views:
         c = color(v.name)
         p = np.asarray(v.point, float)
+        if not surface.contains(p):
+            continue
         vectors = [(-v.lr * np.asarray(v.grad), "−η·g", 1.5)]
         if v.memory is not None:
             vectors.append((-v.lr * np.asarray(v.memory), "−η·memory", 2))
         vectors.append((np.asarray(v.update), "step", 3.5))
         for vec, text, width in vectors:
-            head = p + vec
-            if not np.isfinite(head).all() or not np.any(vec):
+            if not np.isfinite(vec).all() or not np.any(vec):
                 continue
+            t = _inside_fraction(surface, p, vec)
+            head = p + vec if t == 1.0 else p + t * vec
+            label = text if width < 3 else ""
+            if t < 1.0:
+                label += CUT
             out.append(dict(x=float(head[0]), y=float(head[1]), ax=float(p[0]), ay=float(p[1]),
                             xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2,
                             arrowsize=1.2, arrowwidth=width, arrowcolor=c, opacity=0.5 if width < 3 else 1,
-                            text=text if width < 3 else "", font=dict(size=12, color=c),
+                            text=label, font=dict(size=12, color=c),
                             standoff=0, startstandoff=0))
     return out
+
+
+def _inside_fraction(surface, p: np.ndarray, vec: np.ndarray) -> float:
+    """The largest t <= 1 with p + t·vec in the window (p is in it)."""
+    t = 1.0
+    for axis, (lo, hi) in enumerate((surface.x_range, surface.y_range)):
+        end = p[axis] + vec[axis]
+        if end > hi:
+            t = min(t, (hi - p[axis]) / vec[axis])
+        elif end < lo:
+            t = min(t, (lo - p[axis]) / vec[axis])
+    return float(t)
 
 
 def copy_index(runs, i: int) -> int:
@@ -845,14 +871,15 @@ def contour_figure(surface, grid: Grid, paths: list[Path], start, *, height: int
                          frame_budget(grid, paths, clickable))
 
 
-def with_step_arrows(fig: PlainFigure, arrows: list, rebuild: Callable[[], PlainFigure]) -> PlainFigure:
+def with_step_arrows(fig: PlainFigure, surface, arrows: list,
+                     rebuild: Callable[[], PlainFigure]) -> PlainFigure:
     """``fig`` (a contour figure) with what happens inside one step drawn on it.
 
     The arrows are layout annotations, so the traces and frames of ``fig`` are
     reused as they are; only if the arrows take it over ``CHART_BUDGET`` is
     ``rebuild()`` (the same figure built with its arrows, fewer frames) asked.
     """
-    out = fig.with_annotations(step_arrows(arrows))
+    out = fig.with_annotations(step_arrows(surface, arrows))
     return out if sent_size(out) <= CHART_BUDGET else rebuild()
 
 
@@ -878,7 +905,7 @@ def _contour_figure(surface, grid, paths, start, height, clickable, animate, bud
     if note:
         layout["annotations"] = layout["annotations"] + [note]
     if arrows:
-        layout["annotations"] = layout["annotations"] + step_arrows(arrows)
+        layout["annotations"] = layout["annotations"] + step_arrows(surface, arrows)
     frames = None
     if animate and steps > 0 and paths:
         layout.update(_animation(plan.idx))
