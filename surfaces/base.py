@@ -92,6 +92,9 @@ class Surface:
     two registered versions of a data surface whose inputs can be
     standardized (both are set on both), for a "standardize the inputs"
     switch: ``surfaces.get(s.standardized if on else s.unstandardized)``.
+    ``grad_cost`` is what one point-step of ``df`` is worth in the runner's
+    unit of work (``optimizers.limits``): 1 for the registered test functions,
+    more for a costly formula, so pages size their batches by it.
     """
 
     name: str
@@ -110,6 +113,7 @@ class Surface:
     data: Data | None = None
     standardized: str | None = None
     unstandardized: str | None = None
+    grad_cost: float = 1.0
 
     @property
     def n_data(self) -> int:

@@ -479,3 +479,33 @@ def test_walk_accepts_only_whitelisted_nodes():
         tree, reader = formula._parse(text)
         reader.check(tree.body, 1)
         assert all(isinstance(n, allowed) for n in ast.walk(tree)), text
+
+
+HEAVY = ("sin(sin(sin(sin(sin(sin(sin(sin(x*y))))))))+cos(cos(cos(cos(cos(cos(cos(x+y)))))))"
+         "+exp(sin(exp(sin(exp(sin(x))))))*exp(cos(exp(cos(exp(cos(y))))))")
+
+
+def test_a_costly_formula_declares_what_its_gradient_costs():
+    """grad_cost grows with the gradient's operations (an estimate from the expressions, the same
+    on every machine): 1 for a plain formula, up to COST_CAP, and it sizes the runner's limits and
+    the convergence map's steps."""
+    import optimizers
+    from urllib.parse import urlencode
+
+    from ui import cache
+
+    plain = formula.from_formula("x^2/20 + y^2", (-5.0, 5.0), (-5.0, 5.0))
+    middle = formula.from_formula("sin(x)*cos(y)*exp(-(x^2+y^2)/10) + log(1+x^2+y^2)*tanh(x*y)",
+                                  (-5.0, 5.0), (-5.0, 5.0))
+    heavy = formula.from_formula(HEAVY, (-5.0, 5.0), (-5.0, 5.0))
+    assert plain.grad_cost == 1.0
+    assert 1.0 < middle.grad_cost < heavy.grad_cost <= formula.COST_CAP
+    assert surfaces.get("bowl").grad_cost == 1.0
+    assert optimizers.point_step_cost(heavy) == heavy.grad_cost
+    with pytest.raises(ValueError, match="grad_cost"):
+        optimizers.run(optimizers.get("adam"), heavy, np.zeros((10_000, 2)), 300)
+    links = {name: urlencode(dict(surface="formula", f=text, xr="-5/5", yr="-5/5", opt="adam,lr=0.1",
+                                  x0=1, y0=1, steps=300))
+             for name, text in (("plain", "x^2/20 + y^2"), ("heavy", HEAVY))}
+    assert cache.map_steps(links["plain"]) == cache.MAP_STEPS
+    assert cache.map_steps(links["heavy"]) == int(cache.MAP_STEPS / heavy.grad_cost)
