@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import base64
 import struct
-from binascii import b2a_base64
 import zlib
+from binascii import b2a_base64
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable, NamedTuple
@@ -254,7 +254,7 @@ class StepView(NamedTuple):
     step_size: np.ndarray | None  # adaptive methods: the per-coordinate step size
 
 
-CUT = " …"  # marks an arrow cut at the plot's edge (the table under the figure has its full length)
+CUT = " …"  # ends the label of an arrow cut at the plot's edge
 
 
 def step_arrows(surface, views: list[StepView]) -> list[dict]:
