@@ -241,39 +241,51 @@ CUT_LINK = ("surface=least_squares&opt=sgd,lr=0.04,schedule=step:step_size=10:ga
 @pytest.mark.parametrize("k", [0, 3, 20])
 def test_an_arrow_that_would_leave_the_plot_stops_at_its_edge(k):
     """Annotations are not clipped by the plot: an arrow past the window is cut at its edge,
-    in its own direction, and labelled as cut; the others are drawn exactly as recorded."""
+    in its own direction, and its name says so; the others are drawn exactly as recorded.
+    Each thin arrow (and each cut one) is named at its head, inside the window."""
     from ui import cache
     from viz import figures
     sc = cache.scenario(CUT_LINK)
     s = surfaces.get(sc.surface)
     views = cache.inside_step(CUT_LINK, k)
-    arrows = figures.step_arrows(s, views)
+    drawn = figures.step_arrows(s, views)
+    arrows = [a for a in drawn if a.get("showarrow")]
+    names = [a for a in drawn if not a.get("showarrow")]
     (x0, x1), (y0, y1) = s.x_range, s.y_range
     eps = 1e-9 * s.span
     wanted = []
     for v in views:
         if not s.contains(v.point):  # a path that left the window: no arrows
             continue
-        wanted.append(-v.lr * v.grad)
+        wanted.append((-v.lr * v.grad, "−η·g"))
         if v.memory is not None:
-            wanted.append(-v.lr * v.memory)
-        wanted.append(v.update)
-    wanted = [w for w in wanted if np.any(w)]
+            wanted.append((-v.lr * v.memory, "−η·memory"))
+        wanted.append((v.update, "step"))
+    wanted = [(w, name) for w, name in wanted if np.any(w)]
     assert len(arrows) == len(wanted)
-    cut = 0
-    for a, w in zip(arrows, wanted):
-        drawn = np.array([a["x"] - a["ax"], a["y"] - a["ay"]])
+    cut, named = 0, iter(names)
+    for a, (w, name) in zip(arrows, wanted):
+        vec = np.array([a["x"] - a["ax"], a["y"] - a["ay"]])
         assert x0 - eps <= a["x"] <= x1 + eps and y0 - eps <= a["y"] <= y1 + eps, a
-        if a["text"].endswith(figures.CUT):
+        shortened = not np.allclose(vec, w, rtol=1e-12, atol=1e-12)
+        if shortened:
             cut += 1
-            assert abs(drawn[0] * w[1] - drawn[1] * w[0]) <= 1e-9 * np.dot(w, w)  # the same direction
-            assert 0 < np.dot(drawn, w) < np.dot(w, w)                          # and shorter
-        else:
-            np.testing.assert_allclose(drawn, w, rtol=1e-12, atol=1e-12)
+            assert abs(vec[0] * w[1] - vec[1] * w[0]) <= 1e-9 * np.dot(w, w)  # the same direction
+            assert 0 < np.dot(vec, w) < np.dot(w, w)                          # and shorter
+        if name != "step" or shortened:  # named at its head, "…" if cut
+            label = next(named)
+            assert (label["x"], label["y"]) == (a["x"], a["y"])
+            assert label["text"] == name + (figures.CUT if shortened else "")
+            if shortened:  # anchored inward at the edge it stops on, beside the head
+                on_x = "right" if abs(a["x"] - x1) <= eps else "left" if abs(a["x"] - x0) <= eps else None
+                on_y = "top" if abs(a["y"] - y1) <= eps else "bottom" if abs(a["y"] - y0) <= eps else None
+                assert on_x or on_y
+                assert (label["xanchor"], label["yanchor"]) == (on_x or "left", on_y or "bottom")
+    assert next(named, None) is None
     if k == 3:
         assert cut >= 1  # Adam's −η·g at η = 0.5 reaches far past this window (issue10 screenshot)
     fig = cache.contour_inside(CUT_LINK, 600, k).thawed()
-    assert [a for a in fig["layout"]["annotations"] if a.get("showarrow")] == arrows
+    assert fig["layout"]["annotations"][-len(drawn):] == drawn
 
 
 INSIDE_LINKS = [

@@ -259,12 +259,14 @@ CUT = " …"  # ends the label of an arrow cut at the plot's edge
 
 def step_arrows(surface, views: list[StepView]) -> list[dict]:
     """Arrows at each run's point: −η·g (where plain SGD would step: dotted), −η·memory (where
-    the memory points: dashed), and the step actually taken (solid).
+    the memory points: dashed), and the step actually taken (solid), each thin one named at
+    its head (Plotly would write an arrow's text at its tail, where they all start).
 
     An arrow that would reach past the plot window stops at its edge, in its own direction,
-    and its label ends in ``CUT``: annotations are not clipped by the plot, so a long one
-    would otherwise be drawn across the margins and the page.  A point outside the window
-    (a path that left) gets no arrows."""
+    and its name ends in ``CUT`` (the step's too: "step …"): annotations are not clipped by
+    the plot, so a long one would otherwise be drawn across the margins and the page.  A
+    name sits beyond its arrow's head, or inside the plot beside the edge a cut arrow stops
+    at.  A point outside the window (a path that left) gets no arrows."""
     out = []
     for v in views:
         c = color(v.name)
@@ -280,15 +282,32 @@ def step_arrows(surface, views: list[StepView]) -> list[dict]:
                 continue
             t = _inside_fraction(surface, p, vec)
             head = p + vec if t == 1.0 else p + t * vec
-            label = text if width < 3 else ""
-            if t < 1.0:
-                label += CUT
             out.append(dict(x=float(head[0]), y=float(head[1]), ax=float(p[0]), ay=float(p[1]),
                             xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2,
                             arrowsize=1.2, arrowwidth=width, arrowcolor=c, opacity=0.5 if width < 3 else 1,
-                            text=label, font=dict(size=12, color=c),
-                            standoff=0, startstandoff=0))
+                            text="", standoff=0, startstandoff=0))
+            if width < 3 or t < 1.0:
+                out.append(dict(x=float(head[0]), y=float(head[1]), xref="x", yref="y", showarrow=False,
+                                text=text + (CUT if t < 1.0 else ""), font=dict(size=13, color=c),
+                                bgcolor="rgba(255,255,255,0.6)",
+                                **(_inward(surface, head) if t < 1.0 else _beyond(vec))))
     return out
+
+
+def _beyond(vec: np.ndarray) -> dict:
+    """Text anchors that put a name just past an arrow's head, in the arrow's direction."""
+    return {"xanchor": "left" if vec[0] >= 0 else "right", "yanchor": "bottom" if vec[1] >= 0 else "top"}
+
+
+def _inward(surface, head: np.ndarray) -> dict:
+    """Text anchors that keep a name at ``head`` (on the window's edge) inside the plot, beside
+    the arrowhead rather than over it: moved a little along the edge, into the window."""
+    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
+    eps = 1e-9 * max(x1 - x0, y1 - y0)
+    on_x = "right" if head[0] >= x1 - eps else "left" if head[0] <= x0 + eps else None
+    on_y = "top" if head[1] >= y1 - eps else "bottom" if head[1] <= y0 + eps else None
+    return {"xanchor": on_x or "left", "yanchor": on_y or "bottom",
+            "xshift": 0 if on_x else 6, "yshift": 0 if on_y else 6}
 
 
 def _inside_fraction(surface, p: np.ndarray, vec: np.ndarray) -> float:
