@@ -200,9 +200,7 @@ def run(opt: Optimizer, surface, start, steps: int, noise: float = 0.0,
         recorded = {k: np.full((steps, n, 2), np.nan) for k, on in kept.items() if on}
     # The loop's own points are already a flat float batch: the surface's raw ``df`` takes them
     # as they are (``grad`` would check and reshape them again on every step).
-    full_grad = getattr(surface, "df", None) if minibatches is None else None
-    if full_grad is None or not callable(full_grad):
-        full_grad = surface.grad
+    full_grad = getattr(surface, "df", surface.grad)
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1 if n else 1):
             if minibatches is None:

@@ -83,7 +83,7 @@ class Surface:
     walls around it.
 
     Facts derived from these fields live here too (``f_min``, ``contains``,
-    ``clip``, ``mesh``, ``extent``, ``size``, ``span``), so figures, tables,
+    ``clip``, ``reach``, ``mesh``, ``extent``, ``size``, ``span``), so figures, tables,
     tuning and the runner ask the surface instead of re-deriving them.
 
     ``axis_names`` names the two coordinates for axis titles (``("w", "b")``
@@ -197,6 +197,17 @@ class Surface:
         (x0, x1), (y0, y1) = self.x_range, self.y_range
         x, y = xy[..., 0], xy[..., 1]
         return (x0 <= x) & (x <= x1) & (y0 <= y) & (y <= y1)
+
+    def reach(self, point, vec) -> float:
+        """The largest t <= 1 with ``point + t * vec`` in the window (``point`` is in it)."""
+        t = 1.0
+        for axis, (lo, hi) in enumerate((self.x_range, self.y_range)):
+            end = point[axis] + vec[axis]
+            if end > hi:
+                t = min(t, (hi - point[axis]) / vec[axis])
+            elif end < lo:
+                t = min(t, (lo - point[axis]) / vec[axis])
+        return float(t)
 
     def clip(self, xy) -> np.ndarray:
         """Points ``(..., 2)`` moved to the nearest point of the window (NaN stays NaN)."""

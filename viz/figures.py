@@ -280,7 +280,7 @@ def step_arrows(surface, views: list[StepView]) -> list[dict]:
         for vec, text, width in vectors:
             if not np.isfinite(vec).all() or not np.any(vec):
                 continue
-            t = _inside_fraction(surface, p, vec)
+            t = surface.reach(p, vec)
             head = p + vec if t == 1.0 else p + t * vec
             out.append(dict(x=float(head[0]), y=float(head[1]), ax=float(p[0]), ay=float(p[1]),
                             xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2,
@@ -308,18 +308,6 @@ def _inward(surface, head: np.ndarray) -> dict:
     on_y = "top" if head[1] >= y1 - eps else "bottom" if head[1] <= y0 + eps else None
     return {"xanchor": on_x or "left", "yanchor": on_y or "bottom",
             "xshift": 0 if on_x else 6, "yshift": 0 if on_y else 6}
-
-
-def _inside_fraction(surface, p: np.ndarray, vec: np.ndarray) -> float:
-    """The largest t <= 1 with p + t·vec in the window (p is in it)."""
-    t = 1.0
-    for axis, (lo, hi) in enumerate((surface.x_range, surface.y_range)):
-        end = p[axis] + vec[axis]
-        if end > hi:
-            t = min(t, (hi - p[axis]) / vec[axis])
-        elif end < lo:
-            t = min(t, (lo - p[axis]) / vec[axis])
-    return float(t)
 
 
 def copy_index(runs, i: int) -> int:
@@ -489,10 +477,6 @@ def cloud_trace(path: Path, most: int = CLOUD_POINTS) -> dict:
                 legendgroup=path.key, name=f"{path.label}: noisy runs", connectgaps=False)
 
 
-def _clamp(path: Path, k: int) -> int:
-    return min(int(k), path.finite.shape[0] - 1)
-
-
 def _base64(raw: bytes) -> str:
     return b2a_base64(raw, newline=False).decode("ascii")
 
@@ -556,12 +540,11 @@ def _trail_traces(path: Path, plan: Reveal, markers: bool, xaxis="x", yaxis="y",
 def _frames(paths: list[Path], plan: Reveal, traces: list[int]) -> list[dict]:
     """One frame per frame step: chunk opacities, the partial chunk and the head of each path."""
     coords = [_Coords(p) for p in paths]
-    idx, per_chunk, chunks = plan.idx.tolist(), plan.per_chunk, plan.chunks
     frames = []
-    for j, k in enumerate(idx):
-        done = j // per_chunk  # plan.done(j)
-        flags = [_SHOWN] * done + [_HIDDEN] * (chunks - done)
-        lo = idx[done * per_chunk]  # _partial_bounds(plan, j) is (lo, k)
+    for j in range(len(plan.idx)):
+        done = plan.done(j)
+        flags = [_SHOWN] * done + [_HIDDEN] * (plan.chunks - done)
+        lo, k = _partial_bounds(plan, j)
         data = []
         for c in coords:
             data += flags
