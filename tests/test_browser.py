@@ -485,6 +485,15 @@ JS_FIT = """() => {
   return {parts, scroll, vw, vh};
 }"""
 
+# How many pixels the first figure's legend reaches outside the figure itself (its rows wrap
+# on a narrow screen; past the top margin they would be cut off, hiding which colour is which).
+JS_LEGEND_CLIP = """() => {
+  const g = document.querySelector('.js-plotly-plot'), l = g && g.querySelector('.legend');
+  if (!l) return 0;
+  const s = g.querySelector('.main-svg').getBoundingClientRect(), r = l.getBoundingClientRect();
+  return Math.round(Math.max(0, s.top - r.top, r.bottom - s.bottom, s.left - r.left, r.right - s.right));
+}"""
+
 # Presentation-mode views whose figure does not fit a projector yet (issue 7, item 1):
 # (view, width, height) -> what the last measurement found.  They are still shot and
 # measured (test-artifacts/screenshots/layout-fit.json); the fit is asserted for every
@@ -522,8 +531,9 @@ def misfits(fit: dict, play: bool = True) -> list[str]:
 @pytest.mark.parametrize("mode", ["normal", "present"])
 def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
     """Every page and every lesson at 1280x720 and 1024x768, shot for a human to look at;
-    in presentation mode the figure's plot area, x tick labels and Play button must be
-    inside the viewport without scrolling (views listed in LAYOUT_TODO only measured)."""
+    the figure's legend is never cut off by the figure; in presentation mode the figure's
+    plot area, x tick labels and Play button must be inside the viewport without scrolling
+    (views listed in LAYOUT_TODO only measured)."""
     page = new_page({"width": PROJECTOR_SIZES[0][0], "height": PROJECTOR_SIZES[0][1]})
     extra = {"present": "1"} if mode == "present" else {}
     views: list[tuple[str, str | None]] = [(f"page-{name}", path) for name, path in PAGES.items()]
@@ -540,6 +550,9 @@ def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
         for size in PROJECTOR_SIZES:
             settle(page, size)
             shot(page, f"{view}-{size[0]}x{size[1]}-{mode}")
+            clipped = page.evaluate(JS_LEGEND_CLIP)
+            if clipped:
+                problems.append(f"{view} at {size[0]}x{size[1]}: legend {clipped} px outside its figure")
             if mode != "present" or (view.startswith("page-") and view[5:] not in CHART_PAGES):
                 continue
             fit = page.evaluate(JS_FIT)

@@ -658,8 +658,11 @@ def _axes(surface, height: int) -> dict:
 
 
 def _base_layout(height: int) -> dict:
+    """The margins hold the axes, two legend rows and the Play controls, so the plot keeps its
+    place; only a legend wrapping to more rows (a narrow screen, many optimizers) pushes the
+    plot down (``autoexpand``) rather than being cut off at the figure's top."""
     return dict(font=FONT, paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height,
-                margin=dict(l=60, r=34, t=80, b=100, autoexpand=False), hovermode="closest",
+                margin=dict(l=60, r=34, t=80, b=100, autoexpand=True), hovermode="closest",
                 clickmode="event+select", dragmode="zoom", modebar=dict(orientation="v"),
                 legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom",
                             font=dict(size=15), bgcolor="rgba(255,255,255,0.8)"),
