@@ -658,13 +658,17 @@ def _axes(surface, height: int) -> dict:
 
 
 def _base_layout(height: int) -> dict:
-    """The margins hold the axes, two legend rows and the Play controls, so the plot keeps its
-    place; only a legend wrapping to more rows (a narrow screen, many optimizers) pushes the
-    plot down (``autoexpand``) rather than being cut off at the figure's top."""
+    """The margins hold the axes, one legend row and the Play controls: on a projector the
+    height goes to the plot.  A legend wrapping to more rows (a narrow screen, many
+    optimizers) pushes the plot down (``autoexpand``) rather than being cut off.
+
+    The legend hangs from the figure's top edge (``yref="container"``), not from the plot:
+    when a resize re-wraps it, plotly.js moves the plot but leaves a plot-anchored legend
+    where the old margins put it, over the plot's top."""
     return dict(font=FONT, paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height,
-                margin=dict(l=60, r=34, t=80, b=100, autoexpand=True), hovermode="closest",
+                margin=dict(l=60, r=34, t=44, b=100, autoexpand=True), hovermode="closest",
                 clickmode="event+select", dragmode="zoom", modebar=dict(orientation="v"),
-                legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom",
+                legend=dict(orientation="h", x=0, y=1, yref="container", yanchor="top",
                             font=dict(size=15), bgcolor="rgba(255,255,255,0.8)"),
                 hoverlabel=dict(font=dict(size=14)), uirevision="keep")
 
@@ -980,7 +984,8 @@ def _panels_figure(surface, grid, paths, start, cols, height_per_row, budget) ->
     plan = plan_reveal(steps, n, budget)
     markers = steps <= 60
     data, animated = [], []
-    layout = _base_layout(height_per_row * rows + 90)
+    layout = _base_layout(height_per_row * rows + 60)
+    layout["margin"] = dict(layout["margin"], t=50)  # no legend: the panels' titles only
     layout["showlegend"] = False
     layout["annotations"] = []
     layout["images"] = []
