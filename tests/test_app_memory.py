@@ -21,7 +21,8 @@ from viz import figures
 
 
 def alive_figures() -> int:
-    gc.collect()
+    gc.unfreeze()  # the app freezes what exists after a process's first run (ui/gcfreeze.py),
+    gc.collect()   # and gc.get_objects() does not list frozen objects
     return sum(isinstance(o, figures.PlainFigure) for o in gc.get_objects())
 
 
@@ -50,6 +51,12 @@ def test_a_session_keeps_no_figure_once_the_caches_let_go(name, kept_downloads):
     assert alive_figures() == 0, name
     assert at.session_state[f"{ALL_PAGES[name].prefix}.scenario"] is not None
     if name in ("playground", "side_by_side", "surface_3d"):
+        assert not kept_downloads  # the share box is closed: no download registered
+        at.session_state[f"{ALL_PAGES[name].prefix}.share"] = True  # a student opens it
+        at.run()
+        ok(at)
+        clear_caches()
+        assert alive_figures() == 0, name
         assert len(kept_downloads) >= 2  # CSV and HTML, registered lazily
         html = kept_downloads[-1]()
         assert html.startswith("<html") or "<head><title>" in html  # still works from the link alone

@@ -257,13 +257,19 @@ def test_page_renders_its_default_view(name):
 
 @pytest.mark.parametrize("name", PAGES)
 def test_every_page_exports_what_it_shows(name):
-    """The download buttons build their files only when clicked (AppTest cannot click them):
-    build them here from what the page shows."""
+    """The share box draws its link and download buttons only while open; the buttons build
+    their files only when clicked (AppTest cannot click them): build them here from what the
+    page shows."""
     from viz import tables
 
     pg = PAGES[name]
     at = page(name)
+    assert not at.get("download_button") and not at.get("code")  # closed: nothing sent
+    at.session_state[f"{pg.prefix}.share"] = True  # what opening the box does
+    at.run()
+    ok(at)
     assert {b.key for b in at.get("download_button")} == {f"{pg.prefix}.csv", f"{pg.prefix}.html"}
+    assert [c.value for c in at.get("code")] == ["?" + at.session_state[f"{pg.prefix}.scenario"].link]
     spec = charts(at)[pg.charts[0]]
     html = figures.standalone_html(figures.PlainFigure(spec["data"], spec["layout"], spec.get("frames")),
                                    title="t")

@@ -75,3 +75,26 @@ def test_schedule_batch_cloud_and_inside_one_step_show_in_the_browser(page, app_
     arrows = page.evaluate("() => document.querySelectorAll('.js-plotly-plot .annotation-arrow-g').length")
     assert arrows >= 2, arrows
     shot(page, "issue10-inside-one-step")
+
+
+def test_the_share_box_gives_the_link_and_the_csv_of_what_is_shown(page, app_url):
+    """Closed, the share box sends nothing (its content is drawn when it is opened); opened,
+    it shows the page's own link and the CSV download holds the paths on the plot."""
+    page.goto(app_url + "/?surface=bowl&opt=sgd,lr=0.3&x0=-7&y0=2&steps=5")
+    wait_idle(page)
+    assert page.locator("[data-testid='stCode']").count() == 0
+    assert page.locator("[data-testid='stDownloadButton']").count() == 0
+    page.locator(".st-key-pg-share summary").click()
+    code = page.locator("[data-testid='stCode']")
+    code.wait_for()
+    wait_idle(page)
+    assert code.inner_text().strip() == page.url, (code.inner_text(), page.url)
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Paths as CSV").click()
+    lines = [ln for ln in open(got.value.path()).read().splitlines() if not ln.startswith("#")]
+    assert lines[0] == "step,optimizer,run,x,y,loss"
+    rows = [ln.split(",") for ln in lines[1:]]
+    assert [(r[0], r[1]) for r in rows] == [(str(i), "sgd") for i in range(6)]
+    assert (float(rows[0][3]), float(rows[0][4])) == (-7.0, 2.0)
+    # SGD on x^2/20 + y^2: x <- x (1 - 0.3/10), y <- y (1 - 0.6)
+    assert float(rows[1][3]) == pytest.approx(-7 * 0.97) and float(rows[1][4]) == pytest.approx(2 * 0.4)

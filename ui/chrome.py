@@ -127,6 +127,8 @@ def escape_list(problems: list[str]) -> str:
 
 def share_url(scenario: Scenario) -> str:
     base = (st.context.url or "").split("?")[0]
+    if base.count("/") == 2:  # "http://host:port": the root page's path is "/"
+        base += "/"
     return f"{base}?{scenario.link}"
 
 
@@ -135,8 +137,16 @@ def exports(ps: PageState, scenario: Scenario, figure: Callable[[], figures.Plai
 
     The download callables hold the link and a cached figure builder, nothing of
     this run: Streamlit keeps them with the session, after it disconnects too, so
-    a closure over this run's figure would keep the figure alive per student."""
-    with st.expander("Share this view (link, copy button on the right) and export"):
+    a closure over this run's figure would keep the figure alive per student.
+
+    Its content is drawn only while it is open (a rerun opens it): closed, a page
+    sends three elements fewer per rerun, and the browser does not load the code
+    block's syntax highlighter, about a quarter of a second of a first load."""
+    box = st.expander("Share this view (link, copy button on the right) and export",
+                      key=ps.key("share"), on_change="rerun")
+    if not box.open:
+        return
+    with box:
         st.code(share_url(scenario), language=None, wrap_lines=True)
         st.download_button("Paths as CSV", data=partial(cache.paths_csv, scenario.link),
                            file_name="optimizer_paths.csv", mime="text/csv", key=ps.key("csv"),
