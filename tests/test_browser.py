@@ -509,6 +509,31 @@ JS_LEGEND_OVER_PLOT = """() => {
   return Math.round(over);
 }"""
 
+# The first figure's texts that overlap each other (axis titles, annotations, the step
+# slider's current value, the legend) or lie on a plot area (titles and the current value;
+# annotations may be inside a plot).  Touching by two pixels is not a clash.
+JS_TEXT_CLASH = """() => {
+  const g = document.querySelector('.js-plotly-plot');
+  if (!g) return [];
+  const box = (e, what) => [what + ' "' + (e.textContent || '').trim().slice(0, 24) + '"',
+                            e.getBoundingClientRect()];
+  const titles = [...g.querySelectorAll('text[class$="title"], .slider-group > .slider-label')]
+    .map(e => box(e, e.getAttribute('class')));
+  const texts = titles.concat([...g.querySelectorAll('.annotation, .legend')]
+    .map(e => box(e, e.getAttribute('class'))));
+  const plots = [...g.querySelectorAll('.nsewdrag')].map(e => box(e, 'plot area ' + e.getAttribute('data-subplot')));
+  const hit = (r, q) => Math.min(r.right, q.right) - Math.max(r.left, q.left) > 2
+                     && Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top) > 2;
+  const shown = ([, r]) => r.width > 0 && r.height > 0;
+  const out = [];
+  const t = texts.filter(shown);
+  for (let i = 0; i < t.length; i++) for (let j = i + 1; j < t.length; j++)
+    if (hit(t[i][1], t[j][1])) out.push(t[i][0] + ' | ' + t[j][0]);
+  for (const a of titles.filter(shown)) for (const p of plots)
+    if (hit(a[1], p[1])) out.push(a[0] + ' | ' + p[0]);
+  return out;
+}"""
+
 # Presentation-mode views whose figure does not fit a projector yet (issue 7, item 1):
 # (view, width, height) -> what the last measurement found.  They are still shot and
 # measured (test-artifacts/screenshots/layout-fit.json); the fit is asserted for every
@@ -556,7 +581,7 @@ def misfits(fit: dict, play: bool = True) -> list[str]:
 def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
     """Every page and every lesson at 1280x720 and 1024x768, shot for a human to look at;
     the figure's legend is never cut off by the figure nor covers its plot, also after the
-    window is resized with the figure on it; in presentation mode the figure's
+    window is resized with the figure on it, and no two of its texts overlap; in presentation mode the figure's
     plot area, x tick labels and Play button must be inside the viewport without scrolling
     (views listed in LAYOUT_TODO only measured)."""
     page = new_page({"width": PROJECTOR_SIZES[0][0], "height": PROJECTOR_SIZES[0][1]})
@@ -578,6 +603,8 @@ def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
             clipped = page.evaluate(JS_LEGEND_CLIP)
             if clipped:
                 problems.append(f"{view} at {size[0]}x{size[1]}: legend {clipped} px outside its figure")
+            for clash in page.evaluate(JS_TEXT_CLASH):
+                problems.append(f"{view} at {size[0]}x{size[1]}: texts overlap: {clash}")
             covering = page.evaluate(JS_LEGEND_OVER_PLOT)
             if covering:
                 problems.append(f"{view} at {size[0]}x{size[1]}: legend covers {covering} px of the plot")

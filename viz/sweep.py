@@ -377,9 +377,12 @@ def _sweep_figure(surface, grid, results, start, scrub, height, most):
         if t is not None:
             shapes.append(dict(type="line", xref="x", yref="y domain", x0=t, x1=t, y0=0, y1=1,
                                line=dict(color=c, width=1.5, dash="dash")))
+            # beside its line, on the side with room: near the right end a label would run
+            # out of the panel, into the path panel's ticks
+            room = "right" if math.log10(t) > _fraction_of(results, 0.6) else "left"
             notes.append(dict(text=f"{theory_name(run.name)} = {short(t)}", x=math.log10(t), xref="x",
                               yref="y domain",
-                              y=1 - 0.07 * len(notes), xanchor="left", yanchor="top", showarrow=False,
+                              y=1 - 0.07 * len(notes), xanchor=room, yanchor="top", showarrow=False,
                               font=dict(size=12, color=c), bgcolor="rgba(255,255,255,0.8)"))
 
     ys = np.concatenate([_shown_loss(r.final, log_y) for _, r in results]) if results else np.zeros(0)
@@ -395,17 +398,23 @@ def _sweep_figure(surface, grid, results, start, scrub, height, most):
         clickmode="event+select", dragmode="zoom", uirevision="keep",
         margin=dict(l=70, r=30, t=60, b=110),
         legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", font=dict(size=14)),
+        # plotly.js spaces the decades for the panel's width (every decade when wide, every
+        # second or third when narrow) and never tilts them into the axis title
         xaxis=dict(axis, type="log", domain=[0, 0.47], anchor="y", title=dict(text="learning rate η"),
-                   range=[math.log10(lr_lo), math.log10(lr_hi)], dtick=1),
+                   range=[math.log10(lr_lo), math.log10(lr_hi)], tickangle=0),
         yaxis=dict(axis, type="log" if log_y else "linear", anchor="x",
                    title=dict(text=f"final {'f − f*' if gap else 'f'} after {_steps(results)} steps"),
                    **(log_ticks(ys) if log_y and ys.size else {})),
         xaxis2=dict(axis, showgrid=False, domain=[0.55, 1], anchor="y2", range=list(surface.x_range),
                     constrain="domain", title=dict(text=xname)),
         yaxis2=dict(axis, showgrid=False, anchor="x2", range=list(surface.y_range), scaleanchor="x2",
-                    scaleratio=1, constrain="domain", title=dict(text=yname)),
+                    scaleratio=1, constrain="domain"),
         images=[backdrop(surface, grid, "x2", "y2")],
-        shapes=shapes, annotations=notes,
+        # the path panel's y name above its axis: beside it, it sat in the gap between the
+        # panels, on the sweep's labels when the figure is narrow
+        shapes=shapes, annotations=notes + [dict(text=f"<i>{yname}</i>", xref="x2 domain", yref="y2 domain",
+                                                 x=0, y=1, xanchor="center", yanchor="bottom", yshift=4,
+                                                 showarrow=False, font=dict(size=16))],
     )
     if idx.size and results:
         moving = list(trace_layout(k).markers) + list(trace_layout(k).paths)
@@ -417,11 +426,18 @@ def _sweep_figure(surface, grid, results, start, scrub, height, most):
                  "transition": {"duration": 0}}
         lrs = results[0][1].lrs
         layout["sliders"] = [dict(active=active, x=0, len=1, y=-0.12, yanchor="top", pad=dict(t=0, b=0),
-                                  currentvalue=dict(prefix="η = ", xanchor="left", font=dict(size=15)),
+                                  currentvalue=dict(prefix="η = ", xanchor="right", font=dict(size=15)),
                                   font=dict(size=11), transition=dict(duration=0),
                                   steps=[dict(label=short(float(lrs[j])), method="animate",
                                               args=[[str(int(j))], still]) for j in idx])]
     return _fast(data, layout, frames or None)
+
+
+def _fraction_of(results, f: float) -> float:
+    """log10 of the learning rate a fraction ``f`` of the way along the sweep's log axis."""
+    lo = min((float(r.lrs[0]) for _, r in results), default=1e-5)
+    hi = max((float(r.lrs[-1]) for _, r in results), default=10.0)
+    return math.log10(lo) + f * (math.log10(hi) - math.log10(lo))
 
 
 def short(x: float) -> str:
