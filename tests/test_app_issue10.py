@@ -351,3 +351,23 @@ def test_arrows_that_would_take_the_figure_over_budget_rebuild_it_with_fewer_fra
     assert len(inside.thawed()["frames"]) < len(plain.thawed()["frames"])
     assert figures.sent_size(inside) <= figures.CHART_BUDGET
     assert any(a.get("showarrow") for a in inside.thawed()["layout"]["annotations"])
+
+
+def test_arrow_names_that_would_meet_are_stacked_a_line_apart():
+    """At Momentum's first step its memory is the gradient itself: −η·g and −η·memory are the
+    same arrow, and their names would be written over each other; the second one moves a line
+    further out.  Names far apart keep their place."""
+    from viz import figures
+
+    s = surfaces.get("bowl")
+    g = s.grad(np.array([-7.0, 2.0]))
+    same = figures.StepView("momentum", "Momentum", 0, 0, 0.1, np.array([-7.0, 2.0]), g, g.copy(), -0.1 * g, None)
+    names = [a for a in figures.step_arrows(s, [same]) if not a.get("showarrow")]
+    assert [n["text"] for n in names] == ["−η·g", "−η·memory"]
+    assert (names[0]["x"], names[0]["y"]) == (names[1]["x"], names[1]["y"])
+    # the arrow points down (−g_y < 0): its names grow downwards, the second a line lower
+    assert names[0]["yanchor"] == names[1]["yanchor"] == "top"
+    assert names[0].get("yshift", 0) == 0 and names[1]["yshift"] == -figures.NAME_LINE
+    apart = same._replace(memory=np.array([g[0], -g[1]]))  # the memory points the other way in y
+    names = [a for a in figures.step_arrows(s, [apart]) if not a.get("showarrow")]
+    assert all(n.get("yshift", 0) == 0 for n in names)

@@ -266,8 +266,10 @@ def step_arrows(surface, views: list[StepView]) -> list[dict]:
     and its name ends in ``CUT`` (the step's too: "step …"): annotations are not clipped by
     the plot, so a long one would otherwise be drawn across the margins and the page.  A
     name sits beyond its arrow's head, or inside the plot beside the edge a cut arrow stops
-    at.  A point outside the window (a path that left) gets no arrows."""
-    out = []
+    at.  A point outside the window (a path that left) gets no arrows.  Names whose heads
+    nearly meet (Momentum's −η·g and −η·memory at its first step are the same arrow) are
+    stacked a line apart instead of written over each other."""
+    out, placed = [], []
     for v in views:
         c = color(v.name)
         p = np.asarray(v.point, float)
@@ -287,11 +289,29 @@ def step_arrows(surface, views: list[StepView]) -> list[dict]:
                             arrowsize=1.2, arrowwidth=width, arrowcolor=c, opacity=0.5 if width < 3 else 1,
                             text="", standoff=0, startstandoff=0))
             if width < 3 or t < 1.0:
+                anchors = _inward(surface, head) if t < 1.0 else _beyond(vec)
                 out.append(dict(x=float(head[0]), y=float(head[1]), xref="x", yref="y", showarrow=False,
                                 text=text + (CUT if t < 1.0 else ""), font=dict(size=13, color=c),
                                 bgcolor="rgba(255,255,255,0.6)",
-                                **(_inward(surface, head) if t < 1.0 else _beyond(vec))))
+                                **_clear_of(surface, head, anchors, placed)))
     return out
+
+
+NAME_LINE = 17  # px between stacked arrow names (13 px text and its padding)
+
+
+def _clear_of(surface, head: np.ndarray, anchors: dict, placed: list) -> dict:
+    """``anchors``, shifted a line further (the way the name already grows from its head) for
+    each name already placed at nearly the same spot; the spot is then remembered."""
+    x0, _, y0, _ = surface.extent
+    at = (head - (x0, y0)) / surface.size  # where in the window, 0..1 each way
+    up = anchors["yanchor"] != "top"
+    near = sum(1 for p, a, u in placed if u == up and a == anchors["xanchor"]
+               and abs(p[0] - at[0]) < 0.12 and abs(p[1] - at[1]) < 0.05)
+    placed.append((at, anchors["xanchor"], up))
+    if not near:
+        return anchors
+    return dict(anchors, yshift=anchors.get("yshift", 0) + (NAME_LINE if up else -NAME_LINE) * near)
 
 
 def _beyond(vec: np.ndarray) -> dict:
