@@ -1,15 +1,17 @@
 """Entry point: page configuration and navigation (each run in its turn: ui/turns.py; after the
-first, the process's long-lived objects leave the garbage collector's walk: ui/gcfreeze.py)."""
+first, the process's long-lived objects leave the garbage collector's walk: ui/gcfreeze.py).
+The page's sidebar is drawn after its body (ui/chrome.py: the figure reaches the browser first)."""
 
 import streamlit as st
 
+from ui.chrome import draw_sidebar
 from ui.gcfreeze import after_run
 from ui.turns import turn
 
 st.set_page_config(page_title="Optimizer paths", page_icon="🧭", layout="wide")
 
 with turn():
-    st.navigation([
+    pages = st.navigation([
         st.Page("app_pages/playground.py", title="Playground", icon=":material/timeline:", default=True),
         st.Page("app_pages/side_by_side.py", title="Side by side", icon=":material/grid_view:",
                 url_path="side_by_side"),
@@ -19,5 +21,9 @@ with turn():
                 url_path="convergence_map"),
         st.Page("app_pages/update_rules.py", title="Update rules", icon=":material/functions:",
                 url_path="update_rules"),
-    ]).run()
+    ])
+    try:
+        pages.run()
+    finally:  # the controls stay, whatever the page did
+        draw_sidebar()
 after_run()
