@@ -360,6 +360,8 @@ def _sweep_figure(surface, grid, results, start, scrub, height, most):
                          marker=dict(size=18, color=MINIMUM_COLOR, symbol="star",
                                      line=dict(color="#5c4500", width=1.5))))
 
+    lr_lo = min((float(r.lrs[0]) for _, r in results), default=1e-5)
+    lr_hi = max((float(r.lrs[-1]) for _, r in results), default=10.0)
     # Divergence and theory lines on the left panel.  Shapes take data values on a
     # log axis, annotations its log10.
     shapes, notes = [], []
@@ -379,7 +381,7 @@ def _sweep_figure(surface, grid, results, start, scrub, height, most):
                                line=dict(color=c, width=1.5, dash="dash")))
             # beside its line, on the side with room: near the right end a label would run
             # out of the panel, into the path panel's ticks
-            room = "right" if math.log10(t) > _fraction_of(results, 0.6) else "left"
+            room = "right" if t > lr_lo ** 0.4 * lr_hi ** 0.6 else "left"  # past 60 % of the log axis
             notes.append(dict(text=f"{theory_name(run.name)} = {short(t)}", x=math.log10(t), xref="x",
                               yref="y domain",
                               y=1 - 0.07 * len(notes), xanchor=room, yanchor="top", showarrow=False,
@@ -390,8 +392,6 @@ def _sweep_figure(surface, grid, results, start, scrub, height, most):
     axis = dict(showgrid=True, gridcolor="#e4e7eb", zeroline=False, linecolor="#9aa5b1", mirror=True,
                 ticks="outside", exponentformat="power")
     xname, yname = getattr(surface, "axis_names", ("x", "y"))
-    lr_lo = min((float(r.lrs[0]) for _, r in results), default=1e-5)
-    lr_hi = max((float(r.lrs[-1]) for _, r in results), default=10.0)
     gap = surface.f_min is not None
     layout = dict(
         font=FONT, paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height, hovermode="closest",
@@ -431,13 +431,6 @@ def _sweep_figure(surface, grid, results, start, scrub, height, most):
                                   steps=[dict(label=short(float(lrs[j])), method="animate",
                                               args=[[str(int(j))], still]) for j in idx])]
     return _fast(data, layout, frames or None)
-
-
-def _fraction_of(results, f: float) -> float:
-    """log10 of the learning rate a fraction ``f`` of the way along the sweep's log axis."""
-    lo = min((float(r.lrs[0]) for _, r in results), default=1e-5)
-    hi = max((float(r.lrs[-1]) for _, r in results), default=10.0)
-    return math.log10(lo) + f * (math.log10(hi) - math.log10(lo))
 
 
 def short(x: float) -> str:
