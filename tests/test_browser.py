@@ -246,7 +246,10 @@ def test_play_advances_the_frames_and_the_trail_passes_every_step(page, app_url,
     as on the banana lesson's 300 steps).  The contour backdrop stays throughout."""
     url = app_url + "/" + ("" if view == "opening" else link(presets.BY_KEY[view].scenario))
     open_app(page, url)
-    assert page.evaluate(JS_BACKDROPS) > 0, "no contour backdrop before Play"
+    try:  # the backdrop image is decoded after the chart's data are in
+        page.wait_for_function(f"() => ({JS_BACKDROPS})() > 0", timeout=10_000)
+    except Exception:
+        raise AssertionError("no contour backdrop before Play") from None
     full = {k: trail_points(t) for k, t in trails(page).items()}
     assert full and all(sorted(p) == list(range(len(p))) for p in full.values())
     last = page.evaluate(f"() => {CHART}._fullLayout.sliders[0].steps.length - 1")

@@ -410,6 +410,7 @@ def test_protocol_client_reruns_like_the_browser(browser, app_url):
         pg = context.new_page()
         pg.goto(app_url + "/")
         wait_idle(pg)
+        pg.wait_for_selector("[data-testid='stSlider']")  # the sidebar is drawn after the figure
         before = pg.evaluate(JS_SIGNATURE, 0)
         key_class = pg.evaluate("""() => { const s = document.querySelector("[data-testid='stSlider']");
             const c = s && s.closest("[class*='st-key-']");
