@@ -160,6 +160,61 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+# Where chart i's main plot area is on screen, and the data ranges it shows.
+JS_PLOT_BOX = """(i) => { const g = document.querySelectorAll('.js-plotly-plot')[i || 0];
+    const d = g && g.querySelector(".nsewdrag[data-subplot='xy']");
+    if (!d || !g._fullLayout) return null;
+    const r = d.getBoundingClientRect(), l = g._fullLayout;
+    return {left: r.left, top: r.top, width: r.width, height: r.height,
+            x: l.xaxis.range, y: l.yaxis.range}; }"""
+
+
+def wait_plot_still(page, i: int = 0, timeout: float = 10.0) -> dict:
+    """Chart i's plot box (JS_PLOT_BOX) once it has stopped moving: the sidebar is drawn after
+    the chart, and the chart resizes when the sidebar appears."""
+    last, deadline = None, time.monotonic() + timeout
+    while True:
+        box = page.evaluate(JS_PLOT_BOX, i)
+        if box is not None and box == last:
+            return box
+        if time.monotonic() > deadline:
+            raise AssertionError(f"chart {i}'s plot area kept moving: {last} -> {box}")
+        last = box
+        page.wait_for_timeout(300)
+
+
+def data_to_screen(page, x: float, y: float, i: int = 0) -> tuple[float, float]:
+    """Where the data point (x, y) of chart i's main (linear) axes is on screen, once still."""
+    box = wait_plot_still(page, i)
+    (x_lo, x_hi), (y_lo, y_hi) = box["x"], box["y"]
+    return (box["left"] + (x - x_lo) / (x_hi - x_lo) * box["width"],
+            box["top"] + (y_hi - y) / (y_hi - y_lo) * box["height"])
+
+
+def click_until(page, where, done: str, arg, what: str) -> None:
+    """Hover, then click at ``where()`` (screen pixels) until the JS predicate ``done(arg)``
+    holds. ``where`` is asked again before each try: a click right after a redraw can be lost,
+    and the plot may have moved."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        px, py = where()
+        if attempt:
+            print(f"\nclicking {what}: attempt {attempt + 1} at ({px:.0f}, {py:.0f})")
+        page.mouse.move(px, py)
+        page.wait_for_timeout(200)
+        page.mouse.click(px, py)
+        try:
+            page.wait_for_function(done, arg=arg, timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    under = page.evaluate("""([x, y]) => { const e = document.elementFromPoint(x, y);
+        return e ? `${e.tagName}.${e.getAttribute('class')}` : null; }""", [px, py])
+    raise AssertionError(f"clicking {what} at ({px:.0f}, {py:.0f}) did nothing (three tries); under the "
+                         f"pointer: {under}; chart 0's plot box: {page.evaluate(JS_PLOT_BOX, 0)}")
+
+
 def wait_idle(page, chart: bool = True, timeout: float = 30_000) -> None:
     """Until the script has finished and (by default) the first chart holds data."""
     page.wait_for_selector(IDLE, timeout=timeout)

@@ -24,8 +24,8 @@ except ImportError:  # the browser fixture then skips (or fails under CI) with t
     PlaywrightTimeout = TimeoutError
 
 import optimizers
-from tests.appserver import (EXCEPTION, IDLE, JS_HAS_CHART, JS_SIGNATURE, JS_TRAILS, REPO, trail_points,
-                             wait_idle)
+from tests.appserver import (EXCEPTION, IDLE, JS_HAS_CHART, JS_SIGNATURE, JS_TRAILS, REPO, click_until,
+                             data_to_screen, trail_points, wait_idle)
 from tests.conftest import SCREENSHOTS
 from viz import presets, state
 
@@ -189,24 +189,11 @@ def test_clicking_the_plot_moves_the_start(page, app_url, shot):
     # side): the farthest a click can be from every grid point, and it must still land.
     step = max(x_hi - x_lo, y_hi - y_lo) / 20
     want_x, want_y = x_lo + 16.5 * step, y_lo + 2.5 * step
-    box = page.locator(".js-plotly-plot .nsewdrag[data-subplot='xy']").first.bounding_box()
-    px = box["x"] + (want_x - x_lo) / (x_hi - x_lo) * box["width"]
-    py = box["y"] + (y_hi - want_y) / (y_hi - y_lo) * box["height"]
-
     start_js = f"() => {{ const s = {CHART}._fullData.find(t => t.name === 'start'); return [s.x[0], s.y[0]]; }}"
     start_before = page.evaluate(start_js)
     old = page.evaluate("() => location.search")
-    for _ in range(3):
-        page.mouse.move(px, py)
-        page.wait_for_timeout(150)
-        page.mouse.click(px, py)
-        try:
-            page.wait_for_function("(old) => location.search !== old", arg=old, timeout=8_000)
-            break
-        except PlaywrightTimeout:
-            continue
-    else:
-        pytest.fail("clicking the plot never changed the URL")
+    click_until(page, lambda: data_to_screen(page, want_x, want_y), "(old) => location.search !== old", old,
+                "the plot")
     wait_idle(page)
     page.wait_for_function(f"""(old) => {{ const s = {CHART}._fullData.find(t => t.name === 'start');
         return s && (s.x[0] !== old[0] || s.y[0] !== old[1]); }}""", arg=start_before)

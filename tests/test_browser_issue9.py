@@ -25,7 +25,7 @@ try:
 except ImportError:  # the browser fixture then skips (or fails under CI) with the reason
     PlaywrightTimeout = TimeoutError
 
-from tests.appserver import IDLE, wait_idle
+from tests.appserver import IDLE, click_until, data_to_screen, wait_idle, wait_plot_still
 from viz import maps, presets
 from viz.state import surface_of
 
@@ -97,23 +97,6 @@ def wait_playground(page, old_path: str) -> None:
     page.wait_for_function("(p) => location.pathname !== p", arg=old_path, timeout=30_000)
     page.locator("h1", has_text=PLAYGROUND_TITLE).first.wait_for(timeout=30_000)
     wait_idle(page, timeout=30_000)
-
-
-def click_until(page, px: float, py: float, done: str, arg, what: str) -> None:
-    """Hover, then click at (px, py) until the JS predicate ``done(arg)`` holds (a click right
-    after a redraw can be lost)."""
-    for attempt in range(3):
-        if attempt:
-            print(f"\nclicking {what}: attempt {attempt + 1}")
-        page.mouse.move(px, py)
-        page.wait_for_timeout(200)
-        page.mouse.click(px, py)
-        try:
-            page.wait_for_function(done, arg=arg, timeout=10_000)
-            return
-        except PlaywrightTimeout:
-            continue
-    pytest.fail(f"clicking {what} at ({px:.0f}, {py:.0f}) did nothing")
 
 
 # --- scrubbing the learning rate needs no server ----------------------------------------------
@@ -221,11 +204,8 @@ def test_a_map_cell_opens_the_playground_from_that_start(page, app_url, shot):
     assert (x_lo, x_hi) == pytest.approx(s.x_range) and (y_lo, y_hi) == pytest.approx(s.y_range)
     # Upper left of SGD's panel, off the minima; x and y differ in sign and size.
     want_x, want_y = x_lo + 0.35 * (x_hi - x_lo), y_lo + 0.8 * (y_hi - y_lo)
-    box = page.locator(".js-plotly-plot .nsewdrag[data-subplot='xy']").first.bounding_box()
-    px = box["x"] + (want_x - x_lo) / (x_hi - x_lo) * box["width"]
-    py = box["y"] + (y_hi - want_y) / (y_hi - y_lo) * box["height"]
-
-    click_until(page, px, py, "() => location.pathname === '/'", None, "a map cell")
+    click_until(page, lambda: data_to_screen(page, want_x, want_y), "() => location.pathname === '/'", None,
+                "a map cell")
     wait_playground(page, "/convergence_map")
     q = query(page)
     x0, y0 = float(q["x0"][0]), float(q["y0"][0])
@@ -277,11 +257,12 @@ JS_LONELY_POINT = f"""(k) => {{
 def test_a_point_on_a_sweep_curve_opens_the_playground_at_that_rate(page, app_url, shot):
     open_page(page, app_url + "/lr_sweep")
     k = len(presets.SWEEP.runs)
+    wait_plot_still(page)
     best = page.evaluate(JS_LONELY_POINT, k)
     assert best and best["far"] > 12, f"no SGD point stands apart from the other curves: {best}"
     lr = best["lr"]  # float32 in the figure
 
-    click_until(page, best["x"], best["y"], "() => location.pathname === '/'", None,
+    click_until(page, lambda: (best["x"], best["y"]), "() => location.pathname === '/'", None,
                 f"SGD's curve at lr={lr:.3g}")
     wait_playground(page, "/lr_sweep")
     q = query(page)
