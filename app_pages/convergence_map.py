@@ -5,28 +5,33 @@ from functools import partial
 import streamlit as st
 
 from ui import cache, chrome
+from ui.pagestate import PageState
 from viz import maps, presets
-from viz.state import surface_of
+from viz.state import Scenario, surface_of
 
 P = "map"
 COLOR_BY = {"basin": "Which minimum it reaches", "loss": "Final loss"}
 
 
-ps, sc = chrome.page(P, presets.MAP, title="Convergence map", max_runs=maps.MAX_PANELS, noise=False,
-                     start=False,
-                     intro=lambda s: chrome.surface_intro(
-                         s, "Each optimizer runs from 100 × 100 starts covering the window, one batch per "
-                            "optimizer, and each cell is coloured by where the path from it ends. Hover a cell "
-                            "for its start, end and steps; click it to open that start in the Playground."))
-s = surface_of(sc.surface)
-steps = cache.map_steps(sc.link)
-if steps < sc.steps:
-    st.caption(f"Each start runs {steps} steps (the steps control asks for {sc.steps}): a map runs "
-               f"10,000 starts at once, and one rerun may not ask the shared server for more.")
-color_by = st.segmented_control("Colour by", list(COLOR_BY), format_func=COLOR_BY.__getitem__,
-                                key=ps.key("color"), default="basin" if len(maps.local_minima(s)) > 1 else "loss")
-fig = cache.map_figure(sc.link, color_by or "loss", 460 if ps.present else 520)
-st.plotly_chart(fig, key=ps.key("chart"), on_select=partial(chrome.open_map_pick, ps, sc.link),
-                selection_mode=("points",),
-                theme=None, width="stretch", config={"displaylogo": False, "scrollZoom": False})
-chrome.map_summary(s, cache.convergence_maps(sc.link))
+def body(ps: PageState, sc: Scenario) -> None:
+    s = surface_of(sc.surface)
+    steps = cache.map_steps(sc.link)
+    if steps < sc.steps:
+        st.caption(f"Each start runs {steps} steps (the steps control asks for {sc.steps}): a map runs "
+                   f"10,000 starts at once, and one rerun may not ask the shared server for more.")
+    color_by = st.segmented_control("Colour by", list(COLOR_BY), format_func=COLOR_BY.__getitem__,
+                                    key=ps.key("color"),
+                                    default="basin" if len(maps.local_minima(s)) > 1 else "loss")
+    fig = cache.map_figure(sc.link, color_by or "loss", 460 if ps.present else 520)
+    st.plotly_chart(fig, key=ps.key("chart"), on_select=partial(chrome.open_map_pick, ps, sc.link),
+                    selection_mode=("points",),
+                    theme=None, width="stretch", config={"displaylogo": False, "scrollZoom": False})
+    chrome.map_summary(s, cache.convergence_maps(sc.link))
+
+
+chrome.page(P, presets.MAP, title="Convergence map", max_runs=maps.MAX_PANELS, noise=False, start=False,
+            body=body,
+            intro=lambda s: chrome.surface_intro(
+                s, "Each optimizer runs from 100 × 100 starts covering the window, one batch per "
+                   "optimizer, and each cell is coloured by where the path from it ends. Hover a cell "
+                   "for its start, end and steps; click it to open that start in the Playground."))

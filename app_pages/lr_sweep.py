@@ -5,21 +5,24 @@ from functools import partial
 import streamlit as st
 
 from ui import cache, chrome
+from ui.pagestate import PageState
 from viz import presets
-from viz.state import surface_of
+from viz.state import Scenario, surface_of
 
 P = "lr"
 
 
-ps, sc = chrome.page(P, presets.SWEEP, title="Learning-rate sweep", max_runs=4, noise=False,
-                     intro=lambda s: chrome.surface_intro(
-                         s, "Each optimizer runs at 200 learning rates from the same start, in one batch. "
-                            "Left: where it ends (log scale) against the learning rate. Right: its path at "
-                            "the rate the slider picks; scrub it, the browser redraws without asking the "
-                            "server. Click a point on a curve to open that rate in the Playground."))
-s = surface_of(sc.surface)
-fig = cache.sweep_figure(sc.link, 520 if ps.present else 560)
-st.plotly_chart(fig, key=ps.key("chart"), on_select=partial(chrome.open_sweep_pick, ps, sc.link),
-                selection_mode=("points",),
-                theme=None, width="stretch", config={"displaylogo": False, "scrollZoom": False})
-chrome.sweep_summary(s, cache.sweeps(sc.link))
+def body(ps: PageState, sc: Scenario) -> None:
+    fig = cache.sweep_figure(sc.link, 520 if ps.present else 560)
+    st.plotly_chart(fig, key=ps.key("chart"), on_select=partial(chrome.open_sweep_pick, ps, sc.link),
+                    selection_mode=("points",),
+                    theme=None, width="stretch", config={"displaylogo": False, "scrollZoom": False})
+    chrome.sweep_summary(surface_of(sc.surface), cache.sweeps(sc.link))
+
+
+chrome.page(P, presets.SWEEP, title="Learning-rate sweep", max_runs=4, noise=False, body=body,
+            intro=lambda s: chrome.surface_intro(
+                s, "Each optimizer runs at 200 learning rates from the same start, in one batch. "
+                   "Left: where it ends (log scale) against the learning rate. Right: its path at "
+                   "the rate the slider picks; scrub it, the browser redraws without asking the "
+                   "server. Click a point on a curve to open that rate in the Playground."))

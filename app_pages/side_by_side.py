@@ -5,18 +5,23 @@ from functools import partial
 import streamlit as st
 
 from ui import cache, chrome
-from viz.state import surface_of
+from ui.pagestate import PageState
+from viz.state import Scenario, surface_of
 from viz import figures, presets
 
 P = "sbs"
 
-ps, sc = chrome.page(P, presets.TEXTBOOK, title="Side by side", min_runs=2, max_runs=4,
-                     intro=lambda s: chrome.surface_intro(s, "One optimizer per panel, identical axes; "
-                                                                "Play moves them all together."))
-s = surface_of(sc.surface)
-paths = cache.paths(sc)
-figure = partial(cache.panels, sc.link, figures.panel_row_height(s, ps.present), 2)
-st.plotly_chart(figure(), key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
-chrome.summary(sc.link, s, paths)
-if not ps.present:
-    chrome.exports(ps, sc, figure)
+
+def body(ps: PageState, sc: Scenario) -> None:
+    s = surface_of(sc.surface)
+    paths = cache.paths(sc)
+    figure = partial(cache.panels, sc.link, figures.panel_row_height(s, ps.present), 2)
+    st.plotly_chart(figure(), key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
+    chrome.summary(sc.link, s, paths)
+    if not ps.present:
+        chrome.exports(ps, sc, figure)
+
+
+chrome.page(P, presets.TEXTBOOK, title="Side by side", min_runs=2, max_runs=4, body=body,
+            intro=lambda s: chrome.surface_intro(s, "One optimizer per panel, identical axes; "
+                                                       "Play moves them all together."))

@@ -5,18 +5,23 @@ from functools import partial
 import streamlit as st
 
 from ui import cache, chrome
-from viz.state import surface_of
+from ui.pagestate import PageState
+from viz.state import Scenario, surface_of
 from viz import presets
 
 P = "3d"
 
-ps, sc = chrome.page(P, presets.BY_KEY["saddle"].scenario, title="3D view",
-                     intro=lambda s: chrome.surface_intro(s, "Drag to rotate, scroll to zoom." + (
-                         " Height is log-scaled, as the contour colours are." if s.log_color else "")))
-s = surface_of(sc.surface)
-paths = cache.paths(sc)
-figure = partial(cache.scene, sc.link, 560 if ps.present else 680)
-st.plotly_chart(figure(), key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
-chrome.summary(sc.link, s, paths)
-if not ps.present:
-    chrome.exports(ps, sc, figure)
+
+def body(ps: PageState, sc: Scenario) -> None:
+    s = surface_of(sc.surface)
+    paths = cache.paths(sc)
+    figure = partial(cache.scene, sc.link, 560 if ps.present else 680)
+    st.plotly_chart(figure(), key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
+    chrome.summary(sc.link, s, paths)
+    if not ps.present:
+        chrome.exports(ps, sc, figure)
+
+
+chrome.page(P, presets.BY_KEY["saddle"].scenario, title="3D view", body=body,
+            intro=lambda s: chrome.surface_intro(s, "Drag to rotate, scroll to zoom." + (
+                " Height is log-scaled, as the contour colours are." if s.log_color else "")))

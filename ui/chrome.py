@@ -7,9 +7,10 @@ import threading
 from functools import partial
 
 import numpy as np
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import optimizers
 
@@ -18,6 +19,7 @@ from viz.state import Scenario, surface_of
 
 from . import cache, controls, keys
 from .pagestate import PageState
+from .turns import turn
 
 CSS = "<style>.block-container{padding-top:2.5rem}</style>"
 PRESENT_CSS = ("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
@@ -46,25 +48,32 @@ def surface_intro(s, tail: str = "") -> str:
 
 
 def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object], str],
-         min_runs: int = 1, max_runs: int = state.MAX_RUNS, start: bool = True,
-         noise: bool = True) -> tuple[PageState, Scenario]:
-    """Title, messages, link; stops the page when there is nothing to draw.
+         body: Callable[[PageState, Scenario], None], min_runs: int = 1, max_runs: int = state.MAX_RUNS,
+         start: bool = True, noise: bool = True) -> None:
+    """Every page's skeleton: title, messages, link, then the page's ``body`` (its figure and
+    numbers), and the sidebar; the page stops before its body when there is nothing to draw.
 
-    The sidebar is drawn last (``draw_sidebar``, after the page's body): Streamlit
-    sends each element as the script reaches it, so a figure written before the
-    two dozen unchanged controls reaches the browser about 40 ms sooner on a
-    slider nudge.  The scenario comes from the widgets' session state, which the
-    browser sent with the rerun.
+    The body and the controls that only change it (hyperparameters, start, steps,
+    noise) are one ``st.fragment``: a nudge of one of them reruns just that, not
+    the title, the lessons, the surface list and the rest.  When the text around
+    the view would change too (a lesson's note or a link's notice goes, a problem
+    appears), the fragment reruns the whole page instead.
+
+    The rest of the sidebar is drawn last (``draw_sidebar``, after the body):
+    Streamlit sends each element as the script reaches it, so a figure written
+    before the unchanged controls reaches the browser sooner.  The scenario comes
+    from the widgets' session state, which the browser sent with the rerun.
 
     ``start``/``noise`` say whether the page uses those controls (a map covers
     every start; sweeps and maps run without noise)."""
-    goto = st.session_state.pop("goto", None)
+    goto = st.session_state.pop("goto", None)  # a callback asked for another page
     if goto:
         st.switch_page(goto)
     ps = PageState(prefix, default, min_runs=min_runs, max_runs=max_runs)
     ps.seed_widgets()
     scenario, problems = ps.read()
-    _later.sidebar = partial(controls.sidebar, ps, start=start, noise=noise)
+    top, below = st.sidebar.container(), st.sidebar.container()  # in this order, filled later
+    _later.sidebar = partial(controls.sidebar, ps, top)
     st.markdown(PRESENT_CSS if ps.present else CSS, unsafe_allow_html=True)
     s = surface_of(scenario.surface)
     lesson = shown_lesson(ps, scenario)
@@ -79,10 +88,58 @@ def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object]
     lesson_callout(ps, lesson)
     messages(ps, problems)
     ps.write_link(scenario)
+    view = _View(prefix, default, min_runs, max_runs, start, noise, body, below,
+                 _around(ps, problems, lesson))
     if len(scenario.runs) < min_runs:
+        controls.view_controls(ps, below, start=start, noise=noise)
         draw_sidebar()
         st.stop()
-    return ps, scenario
+    st.fragment(_view)(view, ps, scenario)
+
+
+class _View(NamedTuple):
+    """What a page's view fragment needs to draw itself again on its own."""
+    prefix: str
+    default: Scenario
+    min_runs: int
+    max_runs: int
+    start: bool
+    noise: bool
+    body: Callable[[PageState, Scenario], None]
+    box: object  # the sidebar box of the view's controls
+    around: tuple  # what the page shows around the view (``_around``) when it was drawn
+
+
+def _around(ps: PageState, problems: list[str], lesson) -> tuple:
+    """What the page shows outside its view: a change here needs the whole page redrawn."""
+    return (ps.present, tuple(ps.problems), tuple(problems), lesson.key if lesson else None)
+
+
+def _view(view: _View, ps: PageState, scenario: Scenario) -> None:
+    """The page's body and its view controls: drawn by the page's run, and redrawn alone when
+    one of those controls changes (a fragment rerun reads the state afresh)."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not ctx.fragment_ids_this_run:
+        _draw_view(view, ps, scenario)
+        return
+    with turn():
+        goto = st.session_state.pop("goto", None)  # a click on the view's chart opens another page
+        if goto:
+            st.switch_page(goto)
+        ps = PageState(view.prefix, view.default, min_runs=view.min_runs, max_runs=view.max_runs)
+        ps.seed_widgets()
+        scenario, problems = ps.read()
+        if _around(ps, problems, shown_lesson(ps, scenario)) != view.around:
+            st.rerun()  # a note, notice or problem comes or goes: the whole page
+        ps.write_link(scenario)
+        _draw_view(view, ps, scenario)
+
+
+def _draw_view(view: _View, ps: PageState, scenario: Scenario) -> None:
+    try:
+        view.body(ps, scenario)
+    finally:  # the controls stay, whatever the body did
+        controls.view_controls(ps, view.box, start=view.start, noise=view.noise)
 
 
 _later = threading.local()  # the sidebar of the page this script thread runs, until drawn

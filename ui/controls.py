@@ -141,12 +141,12 @@ def escape_text(text: str) -> str:
     return escape(text)
 
 
-def sidebar(ps: PageState, *, start: bool = True, noise: bool = True) -> None:
-    """All the controls of a page, in the sidebar (``start``/``noise`` only where they matter)."""
+def sidebar(ps: PageState, box) -> None:
+    """The controls that reshape a page (what it shows, which optimizers), in ``box``: each
+    change reruns the whole page.  The rest are ``view_controls``."""
     ps.seed_widgets()
-    ss = st.session_state
     sc = ps.scenario
-    with st.sidebar:
+    with box:
         st.toggle("Presentation mode", key=ps.key("present"),
                   help="Hide the controls and enlarge the figure, for a projector.")
         lessons(ps)
@@ -160,7 +160,6 @@ def sidebar(ps: PageState, *, start: bool = True, noise: bool = True) -> None:
                       key=ps.key("std", here.name), on_change=ps.standardize,
                       help="Centre and scale the data's inputs: the long valley turns into a round bowl.")
         full = len(sc.runs) >= ps.max_runs
-        labels = [figures.run_label(r) for r in sc.runs]
         # The list's labels must not change when a slider does: a multiselect's value travels
         # as its labels, and a stale label would read as "removed".
         names = [f"{optimizers.spec(r.name).label}" + (f" #{figures.copy_index(sc.runs, i) + 1}"
@@ -175,11 +174,23 @@ def sidebar(ps: PageState, *, start: bool = True, noise: bool = True) -> None:
                                   "+ add an optimizer (again, to compare)"),
                      format_func=lambda n: optimizers.spec(n).label, on_change=ps.add_run,
                      disabled=full, label_visibility="collapsed")
-        advanced = st.toggle("Every hyperparameter", key=ps.key("advanced"),
-                             help="Also show ε, weight decay and the other settings torch.optim offers.")
+        st.toggle("Every hyperparameter", key=ps.key("advanced"),
+                  help="Also show ε, weight decay and the other settings torch.optim offers.")
+
+
+def view_controls(ps: PageState, box, *, start: bool = True, noise: bool = True) -> None:
+    """The controls that only change the view (hyperparameters, start, steps, noise), in
+    ``box``, the sidebar box that the page's view fragment writes to (``start``/``noise``
+    only where they matter)."""
+    ps.seed_widgets()
+    ss = st.session_state
+    sc = ps.scenario
+    labels = [figures.run_label(r) for r in sc.runs]
+    advanced = bool(ss.get(ps.key("advanced")))
+    with box:
         for i, run in enumerate(sc.runs):
             run_controls(ps, i, run.name, labels[i], advanced)
-        s = state.surface_of(ps.scenario.surface)
+        s = state.surface_of(sc.surface)
         if start:
             st.number_input("Start x₀", min_value=float(s.x_range[0]),
                             max_value=float(s.x_range[1]), key=ps.key("x0"), step=0.1, format="%.3f")
