@@ -35,6 +35,32 @@ def test_adding_an_optimizer_adds_it_once_whatever_happens_next(page, app_url):
     assert [o.split(",")[0] for o in opts(page)] == ["sgd", "adam", "momentum"], opts(page)
 
 
+def test_controls_of_the_view_come_and_go_with_fragment_reruns(page, app_url):
+    """The noise slider is one of the view's controls, which rerun as a fragment (that only the
+    fragment runs is tested over the protocol, tests/test_app_fragments.py): raising it from 0
+    adds the seed and cloud controls to the sidebar, and lowering it back removes them."""
+    page.goto(app_url + "/")
+    wait_idle(page)
+    noise = ".st-key-pg-noise [data-testid='stSlider'] input[type='range']"
+    sidebar = "[data-testid='stSidebar']"
+
+    def extras() -> int:
+        return page.locator(f"{sidebar} .st-key-pg-seed, {sidebar} .st-key-pg-cloud").count()
+
+    assert extras() == 0
+    for key, want, query in (("ArrowRight", 2, "noise="), ("ArrowLeft", 0, None)):
+        before = page.url
+        page.locator(noise).focus()
+        page.locator(noise).press(key)
+        page.wait_for_function("(old) => location.href !== old", arg=before, timeout=15_000)
+        wait_idle(page)
+        page.wait_for_function(f"""(n) => document.querySelectorAll(
+            "{sidebar} .st-key-pg-seed, {sidebar} .st-key-pg-cloud").length === n""", arg=want,
+            timeout=10_000)
+        assert (query in page.url) if query else ("noise=" not in page.url), page.url
+    assert page.locator(f"{sidebar} .st-key-pg-surface").count() == 1
+
+
 # --- issue 10's controls, as a person uses them -------------------------------------------------
 
 def test_typing_a_formula_draws_its_surface_and_a_bad_one_is_named(page, app_url, shot):
