@@ -371,3 +371,28 @@ def test_arrow_names_that_would_meet_are_stacked_a_line_apart():
     apart = same._replace(memory=np.array([g[0], -g[1]]))  # the memory points the other way in y
     names = [a for a in figures.step_arrows(s, [apart]) if not a.get("showarrow")]
     assert all(n.get("yshift", 0) == 0 for n in names)
+
+
+def test_a_schedule_argument_the_schedule_refuses_is_named_and_the_path_keeps_its_schedule():
+    """A start factor of 0 is inside the box's range but refused by the schedule (torch's rule:
+    0 < start_factor <= 1): the sidebar says so, naming the value, and the path and the link keep
+    the schedule they had."""
+    at = app()
+    at.toggle(key="pg.advanced").set_value(True).run()
+    at.selectbox(key="pg.run.0.sched").set_value("linear").run()
+    ok(at)
+    good = link(at)["opt"][0]
+    assert "schedule=linear" in good, good
+    path = drawn_path(chart(at), "SGD")
+    at.number_input(key="pg.run.0.sched.start_factor").set_value(0.0).run()
+    ok(at)
+    notes = [w.value.replace("\\", "") for w in at.sidebar.warning]
+    assert len(notes) == 1, notes
+    assert "start_factor=0" in notes[0] and "greater than 0" in notes[0], notes
+    assert f"keeps {optimizers.schedules.spec('linear').label} until" in notes[0], notes
+    assert link(at)["opt"][0] == good
+    np.testing.assert_array_equal(drawn_path(chart(at), "SGD"), path)
+    at.number_input(key="pg.run.0.sched.start_factor").set_value(0.5).run()
+    ok(at)
+    assert not at.sidebar.warning, [w.value for w in at.sidebar.warning]
+    assert "start_factor=0.5" in link(at)["opt"][0], link(at)["opt"][0]

@@ -68,6 +68,9 @@ def schedule_controls(ps: PageState, i: int) -> None:
         else:
             col.number_input(knob.name, min_value=0.0, max_value=float(knob.hi), step=0.01, key=key,
                              format="%.4g", help=knob.help)
+    err = st.session_state.get(ps.key("run", i, "sched_error"))
+    if err:
+        st.warning(escape_text(err), icon=":material/warning:")
 
 
 def run_controls(ps: PageState, i: int, name: str, label: str, advanced: bool) -> None:

@@ -200,10 +200,16 @@ class PageState:
             if v is not None:
                 args[knob.name] = int(v) if knob.scale == "int" else float(v)
         try:
-            return state.schedule_text(optimizers.schedule(name, **args))
+            text = state.schedule_text(optimizers.schedule(name, **args))
         except (ValueError, TypeError) as err:
-            ss[self.key("schedule_error")] = f"{spec.label}: {err}"
+            kept = (optimizers.schedules.spec(state.schedule_of(run.schedule).name).label if run.schedule
+                    else "a constant η")
+            ss[self.key("run", i, "sched_error")] = (f"{spec.label} refuses these arguments: "
+                                                      f"{str(err).rstrip('.')}. The path keeps {kept} "
+                                                      "until they are fixed.")
             return run.schedule
+        ss.pop(self.key("run", i, "sched_error"), None)
+        return text
 
     def standardize(self) -> None:
         """The data's inputs standardized or not: the same runs on the other line fit."""
