@@ -501,7 +501,8 @@ JS_LEGEND_OVER_PLOT = """() => {
 
 # The first figure's texts that overlap each other (axis titles, annotations, the step
 # slider's current value, the legend) or lie on a plot area (titles and the current value;
-# annotations may be inside a plot).  Touching by two pixels is not a clash.
+# annotations may be inside a plot), and Play or Pause buttons within 4 px of a tick label.
+# Touching by two pixels is not a clash.
 JS_TEXT_CLASH = """() => {
   const g = document.querySelector('.js-plotly-plot');
   if (!g) return [];
@@ -521,6 +522,11 @@ JS_TEXT_CLASH = """() => {
     if (hit(t[i][1], t[j][1])) out.push(t[i][0] + ' | ' + t[j][0]);
   for (const a of titles.filter(shown)) for (const p of plots)
     if (hit(a[1], p[1])) out.push(a[0] + ' | ' + p[0]);
+  // The Play and Pause buttons keep 4 px clear of every tick label.
+  const pad = (r, d) => ({left: r.left - d, right: r.right + d, top: r.top - d, bottom: r.bottom + d});
+  const ticks = [...g.querySelectorAll('g[class$="tick"] > text')].map(e => box(e, 'tick label')).filter(shown);
+  for (const b of [...g.querySelectorAll('.updatemenu-button')].map(e => box(e, 'button')).filter(shown))
+    for (const k of ticks) if (hit(pad(b[1], 4), k[1])) out.push(b[0] + ' | ' + k[0]);
   return out;
 }"""
 

@@ -1039,8 +1039,11 @@ def _panels_figure(surface, grid, paths, start, cols, height_per_row, budget) ->
             layout["annotations"].append(note)
     frames = None
     if steps > 0:
-        layout.update(_animation(plan.idx, y=-0.06))
         layout["margin"] = dict(l=50, r=20, t=40, b=110)
+        # the controls hang a fixed 36 px under the plot area (its tick labels take about 22),
+        # whatever the row's height: a fraction of a short projector row would touch them
+        plot_h = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+        layout.update(_animation(plan.idx, y=-36 / plot_h))
         frames = _frames(paths, plan, animated)
     return _fast(data, layout, frames)
 
