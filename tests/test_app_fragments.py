@@ -149,3 +149,27 @@ def test_the_first_edit_after_a_bad_link_clears_its_notice(app_server):
         await s.close()
 
     _run(go())
+
+
+def test_a_nudge_that_leaves_an_optimizer_out_redraws_the_whole_page_with_the_reason(app_server):
+    """Nesterov's momentum set to 0: torch refuses it, so the page leaves it out with a message
+    above the figure, outside the view: the view's rerun hands over to the whole page."""
+    async def go():
+        s = _Watcher(app_server, query="surface=bowl&opt=nesterov,lr=0.1,momentum=0.9&opt=adam,lr=0.2"
+                                       "&x0=-7&y0=2&steps=30", timeout=60)
+        assert not (await s.open()).errors
+        mu = s.widget("μ  (momentum)")
+        assert mu.fragment_id
+        r = await s.interact(mu, wd._encode(mu, ["0"]))
+        assert not r.errors and r.script_runs == 2, r
+        left_out = [t for t in s.texts("alert") if "left out" in t]
+        assert len(left_out) == 1 and "momentum=0.0" in left_out[0], s.texts("alert")
+        assert "nesterov" not in s.query_string, s.query_string  # the link is what is drawn
+
+        r = await s.interact(s.widget("μ  (momentum)"), wd._encode(mu, ["0.9"]))  # fixed: it is back
+        assert not r.errors and r.script_runs == 2, r
+        assert not [t for t in s.texts("alert") if "left out" in t], s.texts("alert")
+        assert "opt=nesterov%2Clr%3D0.1&" in s.query_string, s.query_string  # momentum 0.9: its default
+        await s.close()
+
+    _run(go())
