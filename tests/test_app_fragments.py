@@ -96,8 +96,9 @@ def test_a_hyperparameter_nudge_reruns_only_the_view(app_server):
         assert "Optimizer playground" in s.texts("heading")
         lr, surface = s.widget(LR), s.widget("Surface")
         assert lr.fragment_id and not surface.fragment_id
-        assert s.widget("Steps").fragment_id == lr.fragment_id
-        for label in ("Presentation mode", "Every hyperparameter", "Optimizers"):
+        for label in ("Steps", "Every hyperparameter", "Gradient noise σ", "Start x₀"):
+            assert s.widget(label).fragment_id == lr.fragment_id, label
+        for label in ("Presentation mode", "Optimizers", "Lessons (one click each)"):
             assert not s.widget(label).fragment_id, label
         before = _lr(s.query_string)
 

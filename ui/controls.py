@@ -177,20 +177,19 @@ def sidebar(ps: PageState, box) -> None:
                                   "+ add an optimizer (again, to compare)"),
                      format_func=lambda n: optimizers.spec(n).label, on_change=ps.add_run,
                      disabled=full, label_visibility="collapsed")
-        st.toggle("Every hyperparameter", key=ps.key("advanced"),
-                  help="Also show ε, weight decay and the other settings torch.optim offers.")
 
 
 def view_controls(ps: PageState, box, *, start: bool = True, noise: bool = True) -> None:
-    """The controls that only change the view (hyperparameters, start, steps, noise), in
-    ``box``, the sidebar box that the page's view fragment writes to (``start``/``noise``
-    only where they matter)."""
+    """The controls that only change the view (which hyperparameters are shown, their values,
+    start, steps, noise), in ``box``, the sidebar box that the page's view fragment writes to
+    (``start``/``noise`` only where they matter)."""
     ps.seed_widgets()
     ss = st.session_state
     sc = ps.scenario
     labels = [figures.run_label(r) for r in sc.runs]
-    advanced = bool(ss.get(ps.key("advanced")))
     with box:
+        advanced = st.toggle("Every hyperparameter", key=ps.key("advanced"),
+                             help="Also show ε, weight decay and the other settings torch.optim offers.")
         for i, run in enumerate(sc.runs):
             run_controls(ps, i, run.name, labels[i], advanced)
         s = state.surface_of(sc.surface)
