@@ -94,6 +94,10 @@ def test_a_hyperparameter_nudge_reruns_only_the_view(app_server):
         s = _Watcher(app_server, timeout=60)
         assert not (await s.open()).errors
         assert "Optimizer playground" in s.texts("heading")
+        # the figure goes out first, then its view's controls, then the rest (ui/chrome.py)
+        kinds = [k for k, _ in s.got]
+        labels = [t for _, t in s.got]
+        assert kinds.index("plotly_chart") < labels.index(LR) < labels.index("Surface"), s.got
         lr, surface = s.widget(LR), s.widget("Surface")
         assert lr.fragment_id and not surface.fragment_id
         for label in ("Steps", "Every hyperparameter", "Gradient noise σ", "Start x₀"):
