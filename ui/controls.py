@@ -11,7 +11,7 @@ import surfaces
 from viz import figures, presets, state
 from viz.figures import fmt
 
-from .options import CLOUD, NOISE, STEPS, knob_options, lr_options
+from .options import CLOUD, NOISE, STEPS, knob_options
 from .pagestate import PageState
 
 def with_value(options: tuple, value) -> tuple:
