@@ -11,6 +11,17 @@ from tests.appserver import wait_idle
 pytestmark = pytest.mark.browser
 
 
+def drawn(page, predicate: str, timeout: float = 30_000) -> None:
+    """Until the JS ``predicate`` holds, or the timeout: the assertions after it then say what
+    is missing."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(predicate, timeout=timeout)
+    except PlaywrightTimeout:
+        pass
+
+
 def opts(page) -> list[str]:
     return parse_qs(urlparse(page.url).query)["opt"]
 
@@ -86,6 +97,10 @@ def test_schedule_batch_cloud_and_inside_one_step_show_in_the_browser(page, app_
     page.goto(app_url + "/?surface=least_squares&opt=sgd,lr=0.04,schedule=step:step_size=10:gamma=0.5"
                         "&opt=adam,lr=0.5&x0=0&y0=0&steps=60&batch=4&cloud=10")
     wait_idle(page)
+    # The script has finished; the browser may still be drawing the later charts.
+    drawn(page, """() => { const g = [...document.querySelectorAll('.js-plotly-plot')];
+        return g.some(x => x._fullLayout && x._fullLayout.title && x._fullLayout.title.text === 'Learning rate per step')
+            && g.some(x => (x._fullData || []).some(t => (t.name || '').endsWith('noisy runs'))); }""")
     names = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')]"
                           ".map(g => (g._fullData || []).map(t => t.name))")
     flat = [n for chart in names for n in chart]
@@ -98,6 +113,7 @@ def test_schedule_batch_cloud_and_inside_one_step_show_in_the_browser(page, app_
     page.locator(".st-key-pg-inside label").first.click()
     page.locator("[data-testid='stMarkdownContainer'] table", has_text="step size").wait_for()
     wait_idle(page)
+    drawn(page, "() => document.querySelectorAll('.js-plotly-plot .annotation-arrow-g').length >= 2")
     arrows = page.evaluate("() => document.querySelectorAll('.js-plotly-plot .annotation-arrow-g').length")
     assert arrows >= 2, arrows
     shot(page, "issue10-inside-one-step")
