@@ -26,8 +26,12 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 EXCEPTION = "[data-testid='stException']"
 
 # JavaScript, evaluated in the page.  `i` is the index of the chart on the page.
-JS_HAS_CHART = """(i) => { const g = document.querySelectorAll('.js-plotly-plot')[i || 0];
-    return !!(g && g._fullData && g._fullData.length > 0); }"""
+# JS_HAS_CHART: chart i holds data, and so does every other chart the page has sent (each
+# chart is drawn on its own, so until all are, "the i-th plot" may be a later chart).
+JS_HAS_CHART = """(i) => { const boxes = [...document.querySelectorAll("[data-testid='stPlotlyChart']")];
+    const drawn = b => { const g = b.querySelector('.js-plotly-plot');
+                         return !!(g && g._fullData && g._fullData.length > 0); };
+    return boxes.length > (i || 0) && boxes.every(drawn); }"""
 # What the chart shows, minus the fixed backdrop (click grid): changes when a path does.
 JS_SIGNATURE = """(i) => { const g = document.querySelectorAll('.js-plotly-plot')[i || 0];
     if (!g || !g._fullData) return null;
