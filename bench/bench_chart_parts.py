@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import statistics
 import sys
 from pathlib import Path
@@ -92,9 +91,8 @@ def main() -> None:
     args = ap.parse_args()
 
     import plotly
-    from playwright.sync_api import sync_playwright
 
-    from bench_react import playground_figures
+    from bench_react import playground_figures, plotly_page
 
     figs = playground_figures()
     contour, loss = figs["pg.chart"], figs["pg.loss"]
@@ -108,21 +106,14 @@ def main() -> None:
             cut(g)
             variants[label].append(g)
     variants["loss chart, whole"] = loss
-    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     steps = len(contour[0]["layout"]["sliders"][0]["steps"])
     print(f"plotly.js from plotly {plotly.__version__}; the opening view: {len(names)} traces, "
           f"{steps} slider steps, {len(contour[0].get('frames', []))} frames")
     medians = {k: [] for k in variants}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_content("<div id='g' style='width:900px'></div>")
-        page.add_script_tag(path=str(plotly_js))
+    with plotly_page() as page:
         for _ in range(args.reps):
             for k, fs in variants.items():
                 medians[k].append(statistics.median(page.evaluate(REDRAW, [fs, args.redraws + 2])))
-        browser.close()
     whole = statistics.median(medians["contour figure, whole"])
     print(f"\nms per newPlot: median of {args.redraws} redraws per round, {args.reps} rounds "
           "(median over rounds, min-max; saved = whole contour figure - variant)")

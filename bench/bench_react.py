@@ -28,6 +28,7 @@ import argparse
 import json
 import statistics
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,6 +74,25 @@ def playground_figures() -> dict[str, list[dict]]:
     return out
 
 
+@contextmanager
+def plotly_page():
+    """A headless Chromium page (/usr/bin/chromium) holding plotly.js, plotly.py's copy, and an
+    empty 900 px wide ``div#g`` to draw in."""
+    import plotly
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_content("<div id='g' style='width:900px'></div>")
+            page.add_script_tag(path=str(Path(plotly.__file__).parent / "package_data" / "plotly.min.js"))
+            yield page
+        finally:
+            browser.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=5)
@@ -80,25 +100,17 @@ def main() -> None:
     args = ap.parse_args()
 
     import plotly
-    from playwright.sync_api import sync_playwright
 
     figs = playground_figures()
-    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     print(f"plotly.js from plotly {plotly.__version__}; charts: "
           + ", ".join(f"{k} ({len(json.dumps(v[0])) // 1000} kB)" for k, v in figs.items()))
     medians = {(k, w): [] for k in figs for w in WAYS}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_content("<div id='g' style='width:900px'></div>")
-        page.add_script_tag(path=str(plotly_js))
+    with plotly_page() as page:
         for rep in range(args.reps):
             for key, three in figs.items():
                 for way in WAYS:
                     times = page.evaluate(REDRAW, [three, way, args.redraws + 2])
                     medians[key, way].append(statistics.median(times))
-        browser.close()
     print(f"\nms per redraw: median of {args.redraws} redraws per round, {args.reps} rounds "
           "(median over rounds, min-max)")
     for key in figs:
