@@ -16,7 +16,8 @@ AppTest, as bench/bench_react.py gets them):
   frames, slider and buttons together; everything but the paths and markers;
 - the loss chart, whole.
 
-``--reps`` rounds of ``--redraws`` redraws per variant (the first two of each
+``--reps`` rounds of ``--redraws`` redraws per variant (bench/bench_react.py's
+``newPlot`` redraw: purge, draw, until the next frame; the first two of each
 dropped), variants interleaved within a round: the median of each round, then
 the median and range over rounds, and what leaving the part out saves.
 """
@@ -32,19 +33,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
-
-REDRAW = """async ([figs, n]) => {
-  const div = document.getElementById('g');
-  const out = [];
-  for (let i = 0; i < n; i++) {
-    const f = JSON.parse(JSON.stringify(figs[i % figs.length]));
-    const t0 = performance.now();
-    Plotly.purge(div); await Plotly.newPlot(div, f);
-    await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
-    out.push(performance.now() - t0);
-  }
-  return out.slice(2);
-}"""
 
 CLICK_GRID = "click to start here"
 
@@ -92,7 +80,7 @@ def main() -> None:
 
     import plotly
 
-    from bench_react import playground_figures, plotly_page
+    from bench_react import REDRAW, playground_figures, plotly_page
 
     figs = playground_figures()
     contour, loss = figs["pg.chart"], figs["pg.loss"]
@@ -113,7 +101,7 @@ def main() -> None:
     with plotly_page() as page:
         for _ in range(args.reps):
             for k, fs in variants.items():
-                medians[k].append(statistics.median(page.evaluate(REDRAW, [fs, args.redraws + 2])))
+                medians[k].append(statistics.median(page.evaluate(REDRAW, [fs, "newPlot", args.redraws + 2])))
     whole = statistics.median(medians["contour figure, whole"])
     print(f"\nms per newPlot: median of {args.redraws} redraws per round, {args.reps} rounds "
           "(median over rounds, min-max; saved = whole contour figure - variant)")
