@@ -503,6 +503,14 @@ JS_LEGEND_OVER_PLOT = """() => {
 # slider's current value, the legend) or lie on a plot area (titles and the current value;
 # annotations may be inside a plot), and Play or Pause buttons within 4 px of a tick label.
 # Touching by two pixels is not a clash.
+# A chart whose Play controls do not fit its bottom margin makes plotly.js push the margin
+# and lay the whole figure out twice, on every redraw: a sixth of the Playground's redraw.
+JS_MARGIN_PUSH = """() => [...document.querySelectorAll('.js-plotly-plot')]
+  .filter(g => g.layout && g.layout.sliders && g.layout.sliders.length && g.layout.margin)
+  .map(g => [g.layout.margin.b, g._fullLayout._size.b])
+  .filter(([asked, got]) => got !== asked)"""
+
+
 JS_TEXT_CLASH = """() => {
   const g = document.querySelector('.js-plotly-plot');
   if (!g) return [];
@@ -576,6 +584,7 @@ def misfits(fit: dict, play: bool = True) -> list[str]:
 @pytest.mark.parametrize("mode", ["normal", "present"])
 def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
     """Every page and every lesson at 1280x720 and 1024x768, shot for a human to look at;
+    the Play controls fit the bottom margin their figure asks for (no second layout pass);
     the figure's legend is never cut off by the figure nor covers its plot, also after the
     window is resized with the figure on it, and no two of its texts overlap; in presentation mode the figure's
     plot area, x tick labels and Play button must be inside the viewport without scrolling
@@ -601,6 +610,9 @@ def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
                 problems.append(f"{view} at {size[0]}x{size[1]}: legend {clipped} px outside its figure")
             for clash in page.evaluate(JS_TEXT_CLASH):
                 problems.append(f"{view} at {size[0]}x{size[1]}: texts overlap: {clash}")
+            for asked, got in page.evaluate(JS_MARGIN_PUSH):
+                problems.append(f"{view} at {size[0]}x{size[1]}: the Play controls pushed the bottom "
+                                f"margin from {asked} to {got} px (a second layout on every redraw)")
             covering = page.evaluate(JS_LEGEND_OVER_PLOT)
             if covering:
                 problems.append(f"{view} at {size[0]}x{size[1]}: legend covers {covering} px of the plot")

@@ -380,6 +380,9 @@ def backdrop(surface, grid: Grid, xref: str = "x", yref: str = "y") -> dict:
                 sizey=y1 - y0, xanchor="left", yanchor="top", sizing="stretch", layer="below")
 
 
+CLICK_REACH = 34  # px from a grid point that a click still lands on it (layout.hoverdistance)
+
+
 def click_grid_trace(surface, n: int = 21) -> dict:
     """Invisible points that turn a click anywhere on the plot into a selection.
 
@@ -387,19 +390,18 @@ def click_grid_trace(surface, n: int = 21) -> dict:
     ``hoverinfo="none"`` (not "skip") keeps the points clickable.  The grid has
     ``n`` points along the window's longer side and the same spacing along the
     other: starts in twentieths of the window (0.2 on Rosenbrock's, 1 on the
-    bowl's).  Plotly picks the nearest point within its hover distance of the
-    marker's edge, so wide invisible markers make any click land on the point
-    nearest the cursor.  Every point is an SVG node the browser redraws on each
-    rerun: 45 a side cost about 30 ms a redraw in headless Chromium, 21 a side
-    about a fifth of that.
+    bowl's).  Plotly picks the nearest point within ``layout.hoverdistance`` px
+    (the figure sets ``CLICK_REACH``, more than half a cell's diagonal at the
+    app's sizes), so any click lands on the point nearest the cursor.  The
+    points are text points with no text: nothing is drawn for them, where
+    invisible markers were still SVG nodes that every redraw laid out (about
+    7 ms of the contour figure's redraw in headless Chromium; now about 2).
     """
     (x0, x1), (y0, y1) = surface.x_range, surface.y_range
     step = max(x1 - x0, y1 - y0) / (n - 1)
     gx, gy = np.meshgrid(np.linspace(x0, x1, round((x1 - x0) / step) + 1),
                          np.linspace(y0, y1, round((y1 - y0) / step) + 1))
-    hidden = dict(marker=dict(opacity=0))
-    return dict(type="scatter", mode="markers", x=_f32(gx.ravel()), y=_f32(gy.ravel()),
-                marker=dict(size=24, opacity=0, color="#000"), selected=hidden, unselected=hidden,
+    return dict(type="scatter", mode="text", x=_f32(gx.ravel()), y=_f32(gy.ravel()), text="",
                 hoverinfo="none", showlegend=False, name="click to start here")
 
 
@@ -686,27 +688,47 @@ def _base_layout(height: int) -> dict:
     when a resize re-wraps it, plotly.js moves the plot but leaves a plot-anchored legend
     where the old margins put it, over the plot's top."""
     return dict(font=FONT, paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height,
-                margin=dict(l=60, r=34, t=44, b=100, autoexpand=True), hovermode="closest",
+                margin=dict(l=60, r=34, t=45, b=100, autoexpand=True), hovermode="closest",
                 clickmode="event+select", dragmode="zoom", modebar=dict(orientation="v"),
                 legend=dict(orientation="h", x=0, y=1, yref="container", yanchor="top",
                             font=dict(size=15), bgcolor="rgba(255,255,255,0.8)"),
                 hoverlabel=dict(font=dict(size=14)), uirevision="keep")
 
 
-def _animation(idx: np.ndarray, y: float = -0.09, *, redraw: bool = False, play_ms: int = 70) -> dict:
-    """Play / Pause buttons and a step slider driving the frames named by step (``redraw``:
-    3D traces only move with a full redraw)."""
+# The Play controls hang a fixed distance under the plot area, whatever its height (a
+# fraction of a short projector row would touch its tick labels, which take about 22 px),
+# in a bottom margin that holds them: a control that does not fit makes plotly.js push the
+# margin and lay the whole figure out a second time, on every redraw (the "step N"
+# read-out alone cost a sixth of the contour figure's redraw that way).
+CONTROLS_DROP = 36   # px from the plot area's bottom to the Play button's top
+SLIDER_BOX = 86      # px the step slider takes: read-out, rail, labels (plotly.js's own sizes)
+
+
+def _controls_margin(drop: int = CONTROLS_DROP) -> int:
+    """The bottom margin that holds the controls ``drop`` px under the plot area."""
+    return drop - 8 + SLIDER_BOX
+
+
+def _plot_height(layout: dict) -> int:
+    return layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+
+
+def _animation(idx: np.ndarray, plot_h: float, *, drop: int = CONTROLS_DROP, redraw: bool = False,
+               play_ms: int = 70) -> dict:
+    """Play / Pause buttons and a step slider driving the frames named by step, ``drop`` px
+    under a plot area ``plot_h`` px high (``redraw``: 3D traces only move with a full redraw)."""
     still = dict(frame=dict(duration=0, redraw=redraw), mode="immediate", transition=dict(duration=0))
     play = {"frame": {"duration": play_ms, "redraw": redraw}, "fromcurrent": False,
             "transition": {"duration": 0}, "mode": "immediate"}
     return dict(
-        updatemenus=[dict(type="buttons", direction="left", x=0, y=y, xanchor="left",
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=-drop / plot_h, xanchor="left",
                           yanchor="top", pad=dict(t=0, r=10), showactive=False,
                           font=dict(size=15),
                           buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                    dict(label="❚❚ Pause", method="animate",
                                         args=[[None], still])])],
-        sliders=[dict(active=len(idx) - 1, x=0.24, len=0.76, y=y + 0.02, yanchor="top",
+        # the slider's box starts 8 px higher: its rail lines up with the buttons
+        sliders=[dict(active=len(idx) - 1, x=0.24, len=0.76, y=-(drop - 8) / plot_h, yanchor="top",
                       pad=dict(t=0, b=0),
                       currentvalue=dict(prefix="step ", xanchor="right", font=dict(size=15)),
                       font=dict(size=12), transition=dict(duration=0),
@@ -930,6 +952,8 @@ def _contour_figure(surface, grid, paths, start, height, clickable, animate, bud
     animated = list(range(first_anim, len(data)))
     data += _markers(surface, start, paths)
     layout = {**_base_layout(height), **_axes(surface, height), "images": [backdrop(surface, grid)]}
+    if clickable:
+        layout["hoverdistance"] = CLICK_REACH
     note = exit_note(surface, paths)
     if note:
         layout["annotations"] = layout["annotations"] + [note]
@@ -937,7 +961,8 @@ def _contour_figure(surface, grid, paths, start, height, clickable, animate, bud
         layout["annotations"] = layout["annotations"] + step_arrows(surface, arrows)
     frames = None
     if animate and steps > 0 and paths:
-        layout.update(_animation(plan.idx))
+        layout["margin"] = dict(layout["margin"], b=_controls_margin())
+        layout.update(_animation(plan.idx, _plot_height(layout)))
         frames = _frames(paths, plan, animated)
     else:
         layout["margin"] = dict(l=60, r=20, t=50, b=60)
@@ -1039,11 +1064,8 @@ def _panels_figure(surface, grid, paths, start, cols, height_per_row, budget) ->
             layout["annotations"].append(note)
     frames = None
     if steps > 0:
-        layout["margin"] = dict(l=50, r=20, t=40, b=110)
-        # the controls hang a fixed 36 px under the plot area (its tick labels take about 22),
-        # whatever the row's height: a fraction of a short projector row would touch them
-        plot_h = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
-        layout.update(_animation(plan.idx, y=-36 / plot_h))
+        layout["margin"] = dict(l=50, r=20, t=40, b=_controls_margin())
+        layout.update(_animation(plan.idx, _plot_height(layout)))
         frames = _frames(paths, plan, animated)
     return _fast(data, layout, frames)
 
@@ -1138,7 +1160,8 @@ def _surface3d_figure(surface, grid: Grid, paths: list[Path], start, height: int
     frames = None
     if steps > 0 and paths:
         idx = frame_steps(steps, n_frames)
-        layout.update(_animation(idx, y=-0.02, redraw=True, play_ms=120))
+        layout["margin"] = dict(layout["margin"], b=_controls_margin(drop=11))
+        layout.update(_animation(idx, _plot_height(layout), drop=11, redraw=True, play_ms=120))
         frames = []
         for k in idx:
             fd = []

@@ -34,10 +34,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import optimizers
-from viz.figures import (RERUN_BUDGET, DASHES, FONT, MINIMUM_COLOR, PAPER, START_COLOR, _f32, _fast,
-                         backdrop, color, copy_index, fmt, hyper_labels, log_ticks, sent_size)
+from viz.figures import (RERUN_BUDGET, DASHES, FONT, MINIMUM_COLOR, PAPER, SLIDER_BOX, START_COLOR, _f32,
+                         _fast, backdrop, color, copy_index, fmt, hyper_labels, log_ticks, sent_size)
 
 TOL_FRACTION = 0.01
+SWEEP_DROP = 40          # px from the plot area's bottom to the rate slider: under the axis title
 LR_FLOOR = 1e-5          # below this no optimizer moves visibly in a few hundred steps
 DEFAULT_POINTS = 200
 MAX_PATH_POINTS = 80     # per path per frame: frames x paths x points is the figure's weight
@@ -425,7 +426,12 @@ def _sweep_figure(surface, grid, results, start, scrub, height, most):
         still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
                  "transition": {"duration": 0}}
         lrs = results[0][1].lrs
-        layout["sliders"] = [dict(active=active, x=0, len=1, y=-0.12, yanchor="top", pad=dict(t=0, b=0),
+        # a fixed drop under the plot area, in a margin that holds the slider: one that does
+        # not fit makes plotly.js push the margin and lay the figure out twice per redraw
+        layout["margin"] = dict(layout["margin"], b=SWEEP_DROP + SLIDER_BOX + 2)
+        plot_h = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+        layout["sliders"] = [dict(active=active, x=0, len=1, y=-SWEEP_DROP / plot_h, yanchor="top",
+                                  pad=dict(t=0, b=0),
                                   currentvalue=dict(prefix="η = ", xanchor="right", font=dict(size=15)),
                                   font=dict(size=11), transition=dict(duration=0),
                                   steps=[dict(label=short(float(lrs[j])), method="animate",
