@@ -57,11 +57,38 @@ def _random_points(s, n, seed=0):
     return np.stack([rng.uniform(*s.x_range, n), rng.uniform(*s.y_range, n)], axis=-1)
 
 
-def _finite_difference_mismatch(s, xy, h=1e-6):
+_PROBE = np.random.default_rng(7).uniform(-1, 1, 12)  # offsets no lattice of float spacings lines up with
+
+
+def _rounding_noise(s, xy, e, reach):
+    """How far the values near each point (twelve, at irregular offsets within ``reach``
+    along ``e``) scatter about a parabola: the rounding a big inner term adds (``cos(x +
+    1e10)`` only moves in steps of the float spacing at 1e10, 2e-6), which no estimate
+    from the value alone sees.  Infinite where the values are all equal: no difference
+    can be measured there."""
+    t = _PROBE
+    v = s.value((xy[:, None, :] + (t[None, :, None] * reach[:, None, None]) * e).reshape(-1, 2))
+    v = v.reshape(len(xy), len(t))
+    basis = np.vander(t, 3)
+    resid = v - v @ np.linalg.pinv(basis).T @ basis.T
+    with np.errstate(invalid="ignore"):
+        noise = np.sqrt(np.mean(resid ** 2, axis=1))
+    return np.where(np.ptp(v, axis=1) == 0, np.inf, noise)
+
+
+def _finite_difference_mismatch(s, xy, steps=(1e-6, 1e-4)):
     """Points and axes where the gradient disagrees with a converged central difference.
 
-    Only where the difference has converged (steps h and h/2 agree) and every
-    value is finite: a kink or a pole within h says nothing about the gradient.
+    A step h says something only where its difference has converged (steps h,
+    h/2 and h/3 agree; one not a power of two apart, or a value that moves in
+    whole units of a big inner term's float spacing agrees by coincidence), the
+    values near the point do not scatter by more than the tolerance over the
+    step (rounding in ``cos(x + 1e10)``, a wave far shorter than the step), and
+    every value is finite (a kink or a pole within h says nothing).  A point is
+    wrong when some step says something, the steps that do agree with each
+    other, and none agrees with the gradient: rounding inside the formula
+    (``sin(x + cosh(14))`` adds x to 6e5) can spoil the smallest step, and the
+    larger one then tells; steps that disagree with each other measure nothing.
     """
     g = s.grad(xy)
     f = np.abs(s.value(xy))
@@ -69,14 +96,22 @@ def _finite_difference_mismatch(s, xy, h=1e-6):
     for axis in range(2):
         e = np.zeros(2)
         e[axis] = 1.0
-        step = h * np.maximum(1.0, np.abs(xy[:, axis]))[:, None] * e
-        fd1 = (s.value(xy + step) - s.value(xy - step)) / (2 * step[:, axis])
-        fd2 = (s.value(xy + step / 2) - s.value(xy - step / 2)) / step[:, axis]
-        rounding = 100 * np.finfo(float).eps * f / step[:, axis]
-        tol = 1e-5 * np.maximum(1.0, np.abs(fd2)) + rounding
-        ok = np.isfinite(fd1) & np.isfinite(fd2) & np.isfinite(g[:, axis]) & (np.abs(fd1 - fd2) <= tol)
-        wrong = ok & ~(np.abs(g[:, axis] - fd2) <= 2 * tol)
-        bad += [(tuple(xy[i]), axis, g[i, axis], fd2[i]) for i in np.flatnonzero(wrong)]
+        said = []  # (converged, difference, tolerance) per step
+        for h in steps:
+            step = h * np.maximum(1.0, np.abs(xy[:, axis]))[:, None] * e
+            noise = _rounding_noise(s, xy, e, step[:, axis])
+            fd1, fd2, fd3 = ((s.value(xy + step / k) - s.value(xy - step / k)) / (2 * step[:, axis] / k)
+                             for k in (1, 2, 3))
+            tol = 1e-5 * np.maximum(1.0, np.abs(fd2)) + 100 * np.finfo(float).eps * f / step[:, axis]
+            ok = (np.isfinite(fd1) & np.isfinite(fd2) & np.isfinite(fd3) & np.isfinite(g[:, axis])
+                  & (np.abs(fd1 - fd2) <= tol) & (np.abs(fd3 - fd2) <= tol)
+                  & (10 * noise / step[:, axis] <= tol))
+            said.append((ok, fd2, tol))
+        (ok_a, fd_a, tol_a), (ok_b, fd_b, tol_b) = said
+        right = (ok_a & (np.abs(g[:, axis] - fd_a) <= 2 * tol_a)) | (ok_b & (np.abs(g[:, axis] - fd_b) <= 2 * tol_b))
+        consistent = ~(ok_a & ok_b) | (np.abs(fd_a - fd_b) <= 2 * (tol_a + tol_b))
+        wrong = (ok_a | ok_b) & consistent & ~right
+        bad += [(tuple(xy[i]), axis, g[i, axis], (fd_a if ok_a[i] else fd_b)[i]) for i in np.flatnonzero(wrong)]
     return bad
 
 
