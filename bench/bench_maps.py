@@ -1,12 +1,13 @@
 """Learning-rate sweeps and convergence maps: one batch against one run at a time.
 
-    .venv/bin/python bench/bench_maps.py [--reps 3]
+    .venv/bin/python bench/bench_maps.py [--reps 3] [--surface himmelblau] [--maps-only]
 
 (a) The seven seed optimizers (sgd, momentum, nesterov, adagrad, adadelta,
     rmsprop, adam) x 200 learning rates x 500 steps through ``viz.sweep.sweep``
     on the stretched bowl from its start: total time (target < 1 s).
 (b) 10,000 starts (100 x 100) x 300 steps per optimizer through
-    ``viz.maps.convergence_map`` on Himmelblau (target < 2 s each).
+    ``viz.maps.convergence_map`` on Himmelblau, or on ``--surface`` (target < 2 s each).
+    ``--maps-only`` times (b)'s batches alone: no sweep, no loop.
 
 Each is printed next to the one-at-a-time loop measured in the same run: one
 ``optimizers.run`` per learning rate (or per start) with the same optimizer
@@ -80,10 +81,19 @@ def map_loop(s, name) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=3)
-    reps = ap.parse_args().reps
+    ap.add_argument("--surface", default="himmelblau", choices=surfaces.names(), help="the maps' surface")
+    ap.add_argument("--maps-only", action="store_true", help="only (b)'s batches")
+    args = ap.parse_args()
+    reps = args.reps
 
-    bowl, himmelblau = surfaces.get("bowl"), surfaces.get("himmelblau")
+    bowl, where = surfaces.get("bowl"), surfaces.get(args.surface)
     sweep_batch(bowl)  # warm-up: imports, first allocations
+    if args.maps_only:
+        print(f"convergence map: 100 x 100 starts x 300 steps per optimizer, {args.surface} (target < 2 s each)")
+        for name in SEED:
+            b = [map_batch(where, name) for _ in range(reps)]
+            print(f"    {name:9s} batch {spread(b)}  [{'ok' if statistics.median(b) < 2 else 'OVER'}]")
+        return
     print(f"(a) sweep: {len(SEED)} optimizers x 200 learning rates x 500 steps, bowl (target < 1 s)")
     b = [sweep_batch(bowl) for _ in range(reps)]
     loop = [sweep_loop(bowl) for _ in range(reps)]
@@ -91,10 +101,10 @@ def main() -> None:
     print(f"    loop   {spread(loop)}   (timed {SWEEP_SAMPLE} of 200 rates per optimizer, scaled x20)")
     print(f"    ratio  {statistics.median(loop) / statistics.median(b):7.1f}x")
 
-    print(f"(b) convergence map: 100 x 100 starts x 300 steps per optimizer, himmelblau (target < 2 s each)")
+    print(f"(b) convergence map: 100 x 100 starts x 300 steps per optimizer, {args.surface} (target < 2 s each)")
     for name in SEED:
-        b = [map_batch(himmelblau, name) for _ in range(reps)]
-        loop = [map_loop(himmelblau, name) for _ in range(reps)]
+        b = [map_batch(where, name) for _ in range(reps)]
+        loop = [map_loop(where, name) for _ in range(reps)]
         ok = "ok" if statistics.median(b) < 2 else "OVER"
         print(f"    {name:9s} batch {spread(b)}  [{ok}]")
         print(f"    {'':9s} loop  {spread(loop)}   (timed {MAP_SAMPLE} of 10,000 starts, scaled x200)")

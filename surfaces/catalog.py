@@ -136,12 +136,16 @@ def _beale(xy):
 
 
 def _beale_grad(xy):
+    # Powers as products: on an array, NumPy's ** above 2 goes through pow(), about
+    # six times slower than two multiplications, and a map takes 3 million gradients.
     x, y = xy[..., 0], xy[..., 1]
+    y2 = y * y
+    y3 = y2 * y
     t1 = 1.5 - x + x * y
-    t2 = 2.25 - x + x * y**2
-    t3 = 2.625 - x + x * y**3
-    dx = 2 * t1 * (y - 1) + 2 * t2 * (y**2 - 1) + 2 * t3 * (y**3 - 1)
-    dy = 2 * t1 * x + 2 * t2 * (2 * x * y) + 2 * t3 * (3 * x * y**2)
+    t2 = 2.25 - x + x * y2
+    t3 = 2.625 - x + x * y3
+    dx = 2 * t1 * (y - 1) + 2 * t2 * (y2 - 1) + 2 * t3 * (y3 - 1)
+    dy = 2 * t1 * x + 2 * t2 * (2 * x * y) + 2 * t3 * (3 * x * y2)
     return pair(dx, dy)
 
 
@@ -259,8 +263,9 @@ def _camel(xy):
 
 def _camel_grad(xy):
     x, y = xy[..., 0], xy[..., 1]
-    dx = 8 * x - 8.4 * x**3 + 2 * x**5 + y
-    dy = x - 8 * y + 16 * y**3
+    x2, y2 = x * x, y * y  # x^3 = x2 x, x^5 = x2 x2 x: products, as in _beale_grad
+    dx = 8 * x - 8.4 * x2 * x + 2 * x2 * x2 * x + y
+    dy = x - 8 * y + 16 * y2 * y
     return pair(dx, dy)
 
 
