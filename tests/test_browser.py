@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -103,11 +104,13 @@ def nudge(page, key_class: str, key: str) -> None:
     """Focus the slider with this widget key, press ``key``, wait for the redrawn chart.
 
     The first key presses right after a load can be dropped: press again until
-    the chart changes.
+    the chart changes.  A press that was only slow (a loaded machine) then lands
+    too, one rerun later: wait until the chart and the link have held still, so
+    that no rerun changes them between the caller's reads.
     """
     handle = page.locator(f".{key_class} [data-testid='stSlider'] input[type='range']")
     before = signature(page)
-    for _ in range(4):
+    for presses in range(1, 5):
         handle.focus()
         handle.press(key)
         try:
@@ -118,6 +121,23 @@ def nudge(page, key_class: str, key: str) -> None:
     else:
         pytest.fail(f"pressing {key} on {key_class} never changed the chart")
     wait_idle(page)
+    if presses > 1:
+        hold_still(page)
+
+
+def hold_still(page, quiet_ms: int = 1_500, timeout: float = 20.0) -> None:
+    """Until the script is idle and chart 0 and the link have not changed for ``quiet_ms``."""
+    deadline = time.monotonic() + timeout
+    last = (signature(page), page.url)
+    while True:
+        page.wait_for_timeout(quiet_ms)
+        wait_idle(page)
+        now = (signature(page), page.url)
+        if now == last:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"the chart or the link kept changing for {timeout:.0f} s after a nudge")
+        last = now
 
 
 def click_lesson(page, prefix: str, key: str) -> None:
