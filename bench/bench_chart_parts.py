@@ -23,9 +23,9 @@ the median and range over rounds, and what leaving the part out saves.
 
 Until the next frame, a redraw's time moves in steps of a 16.7 ms frame, so a
 part that costs a few milliseconds shows as 0 or as a whole frame.
-``--until promise`` times ``newPlot`` itself instead (purge and draw, until its
-promise resolves; the browser's paint left out), which resolves a part's cost
-to about a millisecond.
+``--until promise`` times ``newPlot`` itself instead (the same redraws, each
+until its promise resolves; the browser's paint left out), which resolves a
+part's cost to about a millisecond.
 """
 
 from __future__ import annotations
@@ -41,20 +41,6 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 CLICK_GRID = "click to start here"
-
-# Purge and newPlot, until its promise resolves (bench_react.REDRAW waits for the next frame too).
-REDRAW_PROMISE = """async ([figs, way, n]) => {
-  const div = document.getElementById('g'), out = [];
-  for (let i = 0; i < n; i++) {
-    const f = JSON.parse(JSON.stringify(figs[i % figs.length]));
-    const t0 = performance.now();
-    Plotly.purge(div);
-    await Plotly.newPlot(div, f);
-    out.push(performance.now() - t0);
-  }
-  return out.slice(2);
-}"""
-
 
 def _without_click_grid(fig: dict) -> None:
     fig["data"] = [t for t in fig["data"] if t.get("name") != CLICK_GRID]
@@ -103,8 +89,6 @@ def main() -> None:
 
     from bench_react import REDRAW, playground_figures, plotly_page
 
-    redraw = REDRAW if args.until == "frame" else REDRAW_PROMISE
-
     figs = playground_figures()
     contour, loss = figs["pg.chart"], figs["pg.loss"]
     names = [t.get("name") for t in contour[0]["data"]]
@@ -124,7 +108,7 @@ def main() -> None:
     with plotly_page() as page:
         for _ in range(args.reps):
             for k, fs in variants.items():
-                medians[k].append(statistics.median(page.evaluate(redraw, [fs, "newPlot", args.redraws + 2])))
+                medians[k].append(statistics.median(page.evaluate(REDRAW, [fs, "newPlot", args.redraws + 2, args.until == "frame"])))
     whole = statistics.median(medians["contour figure, whole"])
     until = "the next frame" if args.until == "frame" else "newPlot resolves"
     print(f"\nms per newPlot, until {until}: median of {args.redraws} redraws per round, {args.reps} rounds "

@@ -7,7 +7,7 @@
     on the stretched bowl from its start: total time (target < 1 s).
 (b) 10,000 starts (100 x 100) x 300 steps per optimizer through
     ``viz.maps.convergence_map`` on Himmelblau, or on ``--surface`` (target < 2 s each).
-    ``--maps-only`` times (b)'s batches alone: no sweep, no loop.
+    ``--maps-only`` times (b)'s batches alone: no sweep (a), no loop.
 
 Each is printed next to the one-at-a-time loop measured in the same run: one
 ``optimizers.run`` per learning rate (or per start) with the same optimizer
@@ -82,31 +82,28 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--surface", default="himmelblau", choices=surfaces.names(), help="the maps' surface")
-    ap.add_argument("--maps-only", action="store_true", help="only (b)'s batches")
+    ap.add_argument("--maps-only", action="store_true", help="only the maps' batches: no sweep, no loop")
     args = ap.parse_args()
     reps = args.reps
 
     bowl, where = surfaces.get("bowl"), surfaces.get(args.surface)
     sweep_batch(bowl)  # warm-up: imports, first allocations
-    if args.maps_only:
-        print(f"convergence map: 100 x 100 starts x 300 steps per optimizer, {args.surface} (target < 2 s each)")
-        for name in SEED:
-            b = [map_batch(where, name) for _ in range(reps)]
-            print(f"    {name:9s} batch {spread(b)}  [{'ok' if statistics.median(b) < 2 else 'OVER'}]")
-        return
-    print(f"(a) sweep: {len(SEED)} optimizers x 200 learning rates x 500 steps, bowl (target < 1 s)")
-    b = [sweep_batch(bowl) for _ in range(reps)]
-    loop = [sweep_loop(bowl) for _ in range(reps)]
-    print(f"    batch  {spread(b)}")
-    print(f"    loop   {spread(loop)}   (timed {SWEEP_SAMPLE} of 200 rates per optimizer, scaled x20)")
-    print(f"    ratio  {statistics.median(loop) / statistics.median(b):7.1f}x")
+    if not args.maps_only:
+        print(f"(a) sweep: {len(SEED)} optimizers x 200 learning rates x 500 steps, bowl (target < 1 s)")
+        b = [sweep_batch(bowl) for _ in range(reps)]
+        loop = [sweep_loop(bowl) for _ in range(reps)]
+        print(f"    batch  {spread(b)}")
+        print(f"    loop   {spread(loop)}   (timed {SWEEP_SAMPLE} of 200 rates per optimizer, scaled x20)")
+        print(f"    ratio  {statistics.median(loop) / statistics.median(b):7.1f}x")
 
     print(f"(b) convergence map: 100 x 100 starts x 300 steps per optimizer, {args.surface} (target < 2 s each)")
     for name in SEED:
         b = [map_batch(where, name) for _ in range(reps)]
-        loop = [map_loop(where, name) for _ in range(reps)]
         ok = "ok" if statistics.median(b) < 2 else "OVER"
         print(f"    {name:9s} batch {spread(b)}  [{ok}]")
+        if args.maps_only:
+            continue
+        loop = [map_loop(where, name) for _ in range(reps)]
         print(f"    {'':9s} loop  {spread(loop)}   (timed {MAP_SAMPLE} of 10,000 starts, scaled x200)")
         print(f"    {'':9s} ratio {statistics.median(loop) / statistics.median(b):7.1f}x")
 

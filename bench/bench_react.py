@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 WAYS = ("newPlot", "react", "react, kept")
 
-REDRAW = """async ([figs, way, n]) => {
+REDRAW = """async ([figs, way, n, frame = true]) => {
   const div = document.getElementById('g');
   const fresh = f => JSON.parse(JSON.stringify(f));
   Plotly.purge(div);
@@ -50,7 +50,7 @@ REDRAW = """async ([figs, way, n]) => {
     const t0 = performance.now();
     if (way === 'newPlot') { Plotly.purge(div); await Plotly.newPlot(div, f); }
     else { await Plotly.react(div, f); }
-    await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+    if (frame) await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
     out.push(performance.now() - t0);
   }
   return out.slice(2);
