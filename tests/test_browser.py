@@ -530,6 +530,15 @@ JS_MARGIN_PUSH = """() => [...document.querySelectorAll('.js-plotly-plot')]
   .map(g => [g.layout.margin.b, g._fullLayout._size.b])
   .filter(([asked, got]) => got !== asked)"""
 
+# One-plot figures drawn at equal aspect (a y axis anchored to x) whose plot area fills
+# neither the figure's width nor its height: plotly.js shrinks one axis's domain to keep the
+# aspect, never both.  Both shrunk means it started from domains fitted to an old window.
+JS_ASPECT_SHRUNK = """() => [...document.querySelectorAll('.js-plotly-plot')]
+  .map(g => g._fullLayout)
+  .filter(L => L && L.yaxis && L.yaxis.scaleanchor === 'x' && !L.xaxis2)
+  .map(L => [L.xaxis.domain, L.yaxis.domain].map(d => d.map(v => +v.toFixed(3))))
+  .filter(([x, y]) => x[1] - x[0] < 0.999 && y[1] - y[0] < 0.999)"""
+
 
 JS_TEXT_CLASH = """() => {
   const g = document.querySelector('.js-plotly-plot');
@@ -606,7 +615,8 @@ def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
     """Every page and every lesson at 1280x720 and 1024x768, shot for a human to look at;
     the Play controls fit the bottom margin their figure asks for (no second layout pass);
     the figure's legend is never cut off by the figure nor covers its plot, also after the
-    window is resized with the figure on it, and no two of its texts overlap; in presentation mode the figure's
+    window is resized with the figure on it, and no two of its texts overlap; an equal-aspect
+    plot fills its figure's width or its height, also after a resize; in presentation mode the figure's
     plot area, x tick labels and Play button must be inside the viewport without scrolling
     (views listed in LAYOUT_TODO only measured)."""
     page = new_page({"width": PROJECTOR_SIZES[0][0], "height": PROJECTOR_SIZES[0][1]})
@@ -633,6 +643,9 @@ def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
             for asked, got in page.evaluate(JS_MARGIN_PUSH):
                 problems.append(f"{view} at {size[0]}x{size[1]}: the Play controls pushed the bottom "
                                 f"margin from {asked} to {got} px (a second layout on every redraw)")
+            for x, y in page.evaluate(JS_ASPECT_SHRUNK):
+                problems.append(f"{view} at {size[0]}x{size[1]}: the plot fills neither the figure's width "
+                                f"nor its height (x domain {x}, y domain {y})")
             covering = page.evaluate(JS_LEGEND_OVER_PLOT)
             if covering:
                 problems.append(f"{view} at {size[0]}x{size[1]}: legend covers {covering} px of the plot")

@@ -85,8 +85,13 @@ def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object]
         # while a lesson's callout says what to look at, the surface's own paragraph
         # would push the figure below the fold: name and formula only
         st.markdown(f"**{escape(s.label)}**: ${s.latex}$." if lesson else intro(s))
-    lesson_callout(ps, lesson)
-    messages(ps, problems)
+    # One slot, shown or empty: the view's chart keeps its place in the page whether or not a
+    # callout or a notice shows, so a rerun that leaves its figure alone leaves the chart's
+    # element alone.  (A chart that moved would mount again, from the figure Streamlit kept
+    # for its id: one whose equal-aspect domains plotly.js fitted to the old window width.)
+    with st.container():
+        lesson_callout(ps, lesson)
+        messages(ps, problems)
     ps.write_link(scenario)
     view = _View(prefix, default, min_runs, max_runs, start, noise, body, below,
                  _around(ps, problems, lesson))
