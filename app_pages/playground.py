@@ -4,7 +4,7 @@ from functools import partial
 
 import streamlit as st
 
-from ui import cache, chrome
+from ui import cache, chrome, viewport
 from ui.pagestate import PageState
 from viz.state import Scenario, surface_of
 from viz import figures, presets
@@ -15,14 +15,17 @@ P = "pg"
 def body(ps: PageState, sc: Scenario) -> None:
     s = surface_of(sc.surface)
     paths = cache.paths(sc)
-    height = figures.PRESENT_HEIGHT if ps.present else figures.contour_height(s, 760)
+    # on a projector a fixed height that fits; otherwise the height the column's width needs
+    width = None if ps.present else viewport.reported(ps.key("width"))
+    height = figures.PRESENT_HEIGHT if ps.present else None if width else figures.contour_height(s, 760)
     inside = False if ps.present else st.toggle(
         "Inside one step", key=ps.key("inside"),
         help="Arrows at one step: where the gradient points, where the optimizer's memory points, "
              "and the step it actually takes.")
     k = st.slider("Step", 0, sc.steps - 1, key=ps.key("inside_step"), value=min(3, sc.steps - 1)) \
         if inside and sc.steps > 1 else 0
-    figure = partial(cache.contour_inside, sc.link, height, k) if inside else partial(cache.contour, sc.link, height)
+    figure = partial(cache.contour_inside, sc.link, height, width, k) if inside \
+        else partial(cache.contour, sc.link, height, width)
     st.plotly_chart(figure(), key=ps.key("chart"), on_select=partial(chrome.on_plot_select, ps),
                     selection_mode=("points",), theme=None, width="stretch",
                     config={"displaylogo": False, "scrollZoom": False})
@@ -38,6 +41,7 @@ def body(ps: PageState, sc: Scenario) -> None:
         chrome.summary(sc.link, s, paths)
     if not ps.present:
         chrome.exports(ps, sc, figure)
+        viewport.reporter(ps.key("width"))  # last: its width is the column's, and it takes no room above
 
 
 chrome.page(P, presets.ZIGZAG, title="Optimizer playground", intro=chrome.surface_intro, body=body)

@@ -219,8 +219,17 @@ def click_until(page, where, done: str, arg, what: str) -> None:
                          f"pointer: {under}; chart 0's plot box: {page.evaluate(JS_PLOT_BOX, 0)}")
 
 
+# Every column-width reporter on the page (ui/viewport.py) has measured the column, and the
+# server has drawn with that width (a report is one more rerun, right after the page is drawn).
+JS_WIDTH_SETTLED = """() => [...document.querySelectorAll("[data-testid='stBidiComponentRegular']")]
+    .every(e => e.dataset.drawn !== undefined && (e.dataset.measured || '') === e.dataset.drawn)"""
+
+
 def wait_idle(page, chart: bool = True, timeout: float = 30_000) -> None:
-    """Until the script has finished and (by default) the first chart holds data."""
+    """Until the script has finished, the page's column width is reported and drawn with, and
+    (by default) the first chart holds data."""
+    page.wait_for_selector(IDLE, timeout=timeout)
+    page.wait_for_function(JS_WIDTH_SETTLED, timeout=timeout)
     page.wait_for_selector(IDLE, timeout=timeout)
     if chart:
         page.wait_for_function(JS_HAS_CHART, arg=0, timeout=timeout)

@@ -284,7 +284,7 @@ def test_an_arrow_that_would_leave_the_plot_stops_at_its_edge(k):
     assert next(named, None) is None
     if k == 3:
         assert cut >= 1  # Adam's −η·g at η = 0.5 reaches far past this window (issue10 screenshot)
-    fig = cache.contour_inside(CUT_LINK, 600, k).thawed()
+    fig = cache.contour_inside(CUT_LINK, 600, None, k).thawed()
     assert fig["layout"]["annotations"][-len(drawn):] == drawn
 
 
@@ -328,7 +328,7 @@ def test_inside_one_step_adds_its_arrows_to_the_cached_figure(link):
     from ui import cache
     from viz import figures
     sc = cache.scenario(link)
-    plain, inside = cache.contour(link, 600), cache.contour_inside(link, 600, 3)
+    plain, inside = cache.contour(link, 600, None), cache.contour_inside(link, 600, None, 3)
     assert inside._data is plain._data and inside._frames is plain._frames  # shared, not encoded again
     built = figures.contour_figure(surfaces.get(sc.surface), cache.grid(sc.surface), cache.paths(sc),
                                    sc.start, height=600, arrows=cache.inside_step(link, 3))
@@ -340,11 +340,11 @@ def test_arrows_that_would_take_the_figure_over_budget_rebuild_it_with_fewer_fra
     from ui import cache
     from viz import figures
     link = INSIDE_LINKS[1]
-    plain = cache.contour(link, 600)
+    plain = cache.contour(link, 600, None)
     monkeypatch.setattr(figures, "CHART_BUDGET", figures.sent_size(plain) + 100)
     cache.contour_inside.cache_clear()
     try:
-        inside = cache.contour_inside(link, 600, 3)
+        inside = cache.contour_inside(link, 600, None, 3)
     finally:
         cache.contour_inside.cache_clear()
     assert inside._data is not plain._data

@@ -71,12 +71,12 @@ def test_made_up_views_never_evict_the_hand_picked_ones():
     clear_caches()
     lesson = presets.BY_KEY["banana"].scenario
     assert lesson.link in cache.pinned_links()
-    fig, paths = cache.contour(lesson.link, 600), cache.paths(lesson)
+    fig, paths = cache.contour(lesson.link, 600, None), cache.paths(lesson)
     made_up = [lesson.with_(start=(-1.5 + 0.01 * i, 2.0), steps=30) for i in range(40)]
     for sc in made_up:
         assert sc.link not in cache.pinned_links()
-        cache.contour(sc.link, 600)
-    assert cache.contour(lesson.link, 600) is fig  # still the one built first: nothing rebuilt
+        cache.contour(sc.link, 600, None)
+    assert cache.contour(lesson.link, 600, None) is fig  # still the one built first: nothing rebuilt
     assert all(a is b for a, b in zip(cache.paths(lesson), paths))
     common, kept = cache.contour.cache_info()
     assert common.currsize == common.maxsize < len(made_up)  # made-up views stay bounded

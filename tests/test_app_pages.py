@@ -996,7 +996,7 @@ def test_cached_arrays_and_figures_cannot_be_changed():
             with pytest.raises(ValueError):
                 points[0, 0] = 1.0
     link = sc.link
-    figs = [cache.contour(link, 500), cache.loss(link), cache.panels(link, 360, 2), cache.scene(link, 680)]
+    figs = [cache.contour(link, 500, None), cache.loss(link), cache.panels(link, 360, 2), cache.scene(link, 680)]
     for fig in figs:
         with pytest.raises(TypeError):
             fig.update_layout(title="changed")
@@ -1004,7 +1004,7 @@ def test_cached_arrays_and_figures_cannot_be_changed():
             fig.to_dict()["layout"]["title"] = "changed"
         fig.thawed()["data"][0]["name"] = "changed"  # a copy
     # and nothing changed
-    assert cache.contour(link, 500) is figs[0]
+    assert cache.contour(link, 500, None) is figs[0]
     assert all("changed" not in fig.json() for fig in figs)
 
 
@@ -1024,3 +1024,46 @@ def test_a_path_that_blew_up_or_left_is_said_under_the_figure(name, lesson, word
         assert said.startswith(p.label) and f"{word} at step {figures.stop_step(s, p)}" in said
         assert [n for n in notes if n == said], (said, notes)
     assert len(notes) == len(gone)
+
+
+# --- the column's width, as the browser reports it (ui/viewport.py) ------------------------------
+
+def _fitted(link: str, width: int) -> int:
+    from ui import cache
+    sc = cache.scenario(link)
+    return figures.contour_figure(surfaces.get(sc.surface), cache.grid(sc.surface), cache.paths(sc), sc.start,
+                                  width=width).thawed()["layout"]["height"]
+
+
+@pytest.mark.parametrize("width", [560, 840, 1160])
+def test_the_playground_draws_its_contour_for_the_reported_column_width(width):
+    at = app()
+    assert charts(at)["pg.chart"]["layout"]["height"] == figures.contour_height(surfaces.get("bowl"), 760)
+    assert len(at.get("bidi_component")) == 1  # the reporter, mounted while nothing is reported
+    before = link_of(at)
+    at.session_state["pg.width"] = {"width": width}
+    at.run()
+    ok(at)
+    fig = charts(at)["pg.chart"]
+    assert fig["layout"]["height"] == _fitted(presets.ZIGZAG.link, width)
+    assert link_of(at) == before  # a window's width is not part of what a link shares
+
+
+@pytest.mark.parametrize("report", [{"width": "wide"}, {"width": 10**9}, {"width": -840}, {"width": True},
+                                    {"width": 840.5}, {"other": 1}, "840", None, [840]])
+def test_a_column_width_that_is_not_one_is_ignored(report):
+    """A hand-made websocket message may report anything: the page draws at its default height."""
+    at = app()
+    at.session_state["pg.width"] = report
+    at.run()
+    ok(at)
+    assert charts(at)["pg.chart"]["layout"]["height"] == figures.contour_height(surfaces.get("bowl"), 760)
+
+
+def test_presentation_mode_keeps_its_projector_height_and_mounts_no_reporter():
+    at = app(**{"present": "1"})
+    at.session_state["pg.width"] = {"width": 840}
+    at.run()
+    ok(at)
+    assert charts(at)["pg.chart"]["layout"]["height"] == figures.PRESENT_HEIGHT
+    assert not at.get("bidi_component")

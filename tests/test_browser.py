@@ -25,10 +25,10 @@ except ImportError:  # the browser fixture then skips (or fails under CI) with t
     PlaywrightTimeout = TimeoutError
 
 import optimizers
-from tests.appserver import (EXCEPTION, IDLE, JS_HAS_CHART, JS_SIGNATURE, JS_TRAILS, REPO, click_until,
-                             data_to_screen, trail_points, wait_idle)
+from tests.appserver import (EXCEPTION, IDLE, JS_HAS_CHART, JS_SIGNATURE, JS_TRAILS, JS_WIDTH_SETTLED, REPO,
+                             click_until, data_to_screen, trail_points, wait_idle)
 from tests.conftest import SCREENSHOTS
-from viz import presets, state
+from viz import figures, presets, state
 
 pytestmark = pytest.mark.browser
 
@@ -539,6 +539,17 @@ JS_ASPECT_SHRUNK = """() => [...document.querySelectorAll('.js-plotly-plot')]
   .map(L => [L.xaxis.domain, L.yaxis.domain].map(d => d.map(v => +v.toFixed(3))))
   .filter(([x, y]) => x[1] - x[0] < 0.999 && y[1] - y[0] < 0.999)"""
 
+# On a page whose column width the server knows (ui/viewport.py), its one-plot equal-aspect
+# figures fill their plot area: at most 24 px unused across (unless the figure is at its
+# tallest, arg) and down, and the legend fits the top margin asked for it (no second layout).
+JS_FIT_TO_WIDTH = """(most) => !document.querySelector("[data-testid='stBidiComponentRegular']") ? [] :
+  [...document.querySelectorAll('.js-plotly-plot')]
+  .filter(g => g._fullLayout && g._fullLayout.yaxis && g._fullLayout.yaxis.scaleanchor === 'x' && !g._fullLayout.xaxis2)
+  .map(g => { const L = g._fullLayout, p = g.querySelector('.nsewdrag').getBoundingClientRect();
+              return {across: Math.round(L._size.w - p.width), down: Math.round(L._size.h - p.height),
+                      top: g.layout.margin.t, got: L._size.t, tallest: L.height >= most}; })
+  .filter(f => (f.across > 24 && !f.tallest) || f.down > 24 || f.got !== f.top)"""
+
 
 JS_TEXT_CLASH = """() => {
   const g = document.querySelector('.js-plotly-plot');
@@ -581,6 +592,8 @@ LAYOUT_TODO: dict[tuple[str, int, int], str] = {}  # every view fits: nothing le
 def settle(page, size: tuple[int, int]) -> None:
     page.set_viewport_size({"width": size[0], "height": size[1]})
     page.wait_for_timeout(400)  # Streamlit and plotly.js follow the window's resize
+    page.wait_for_selector(IDLE)
+    page.wait_for_function(JS_WIDTH_SETTLED, timeout=30_000)  # a new column width: redrawn for it
     page.wait_for_selector(IDLE)
     page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every(g => "
                            "!g._fullLayout || Math.abs(g._fullLayout.width - g.clientWidth) < 2)",
@@ -646,6 +659,10 @@ def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
             for x, y in page.evaluate(JS_ASPECT_SHRUNK):
                 problems.append(f"{view} at {size[0]}x{size[1]}: the plot fills neither the figure's width "
                                 f"nor its height (x domain {x}, y domain {y})")
+            for f in page.evaluate(JS_FIT_TO_WIDTH, figures.FIT_MOST):
+                problems.append(f"{view} at {size[0]}x{size[1]}: the figure drawn for the column's width "
+                                f"leaves {f['across']} px of its plot area unused across and {f['down']} px down, "
+                                f"its top margin asked {f['top']} px and got {f['got']}")
             covering = page.evaluate(JS_LEGEND_OVER_PLOT)
             if covering:
                 problems.append(f"{view} at {size[0]}x{size[1]}: legend covers {covering} px of the plot")

@@ -789,3 +789,67 @@ def test_standalone_html_names_what_it_shows_and_waits_for_play():
     # the title is text, not markup
     evil = figures.standalone_html(fig, title="<script>alert(1)</script>")
     assert "<script>alert(1)</script>" not in evil
+
+
+# --- a figure drawn for the column's width (ui/viewport.py) -------------------------------------
+
+# Legends as Chromium wrapped them (plot area widths of a 1024, 1280 and 1600 px window with the
+# sidebar open), measured on the app's Playground: rows per plot width.
+LEGENDS_SEEN = [
+    (["SGD (η=0.95)", "Adam (η=0.2)", "start", "global minimum"], {470: 2, 726: 1, 1046: 1}),
+    (["SGD (η=0.002)", "Momentum (η=0.001)", "RMSProp (η=0.05)", "Adam (η=0.1)", "start", "global minimum"],
+     {470: 3, 726: 2, 1046: 1}),
+    (["SGD (η=0.05)", "Nesterov (η=0.05)", "AdaGrad (η=0.3)", "Adadelta (η=1)", "RMSProp (η=0.01)",
+      "Adam (η=0.05)", "start"], {470: 3, 726: 2, 1046: 1}),
+]
+
+
+@pytest.mark.parametrize("labels,rows", LEGENDS_SEEN, ids=["two runs", "four runs", "six runs"])
+def test_legend_rows_match_how_the_browser_wrapped_them(labels, rows):
+    assert {w: figures.legend_rows(labels, w) for w in rows} == rows
+
+
+@pytest.mark.parametrize("width", [564, 820, 1140])
+@pytest.mark.parametrize("preset", [p for p in presets.PRESETS if p.key in ("zigzag", "banana", "saddle")],
+                         ids=lambda p: p.key)
+def test_a_figure_for_a_known_width_fits_its_legend_and_its_window(preset, width):
+    """The top margin holds the legend's rows, and the plot area is as tall as the window's
+    aspect needs at that width (or the figure is at its tallest)."""
+    sc = preset.scenario
+    s, grid, paths = parts(sc)
+    fig = figures.contour_figure(s, grid, paths, sc.start, width=width).thawed()
+    layout = fig["layout"]
+    m = layout["margin"]
+    plot_w = width - m["l"] - m["r"]
+    shown = [t["name"] for t in fig["data"] if t.get("showlegend")]
+    assert shown and "start" in shown
+    assert m["t"] == 45 + figures.LEGEND_ROW * (figures.legend_rows(shown, plot_w) - 1)
+    plot_h = layout["height"] - m["t"] - m["b"]
+    needed = plot_w * np.ptp(s.y_range) / np.ptp(s.x_range)
+    if layout["height"] < figures.FIT_MOST:
+        assert abs(plot_h - max(needed, 160)) <= 1
+    else:
+        assert plot_h < needed
+    # a height asked for wins; the legend's margin still follows the width
+    fixed = figures.contour_figure(s, grid, paths, sc.start, height=540, width=width).thawed()["layout"]
+    assert fixed["height"] == 540 and fixed["margin"]["t"] == m["t"]
+    # without a width: one legend row, the old default height
+    plain = figures.contour_figure(s, grid, paths, sc.start).thawed()["layout"]
+    assert plain["margin"]["t"] == 45 and plain["height"] == figures.contour_height(s)
+
+
+@pytest.mark.parametrize("width", [560, 840, 1160, 1480])
+@pytest.mark.parametrize("surface", surfaces.names())
+def test_a_click_in_the_middle_of_a_grid_cell_reaches_a_point_at_every_width(surface, width):
+    """The wider the column, the larger the click grid's cells on screen: plotly.js must look
+    at least half a cell's diagonal from each point."""
+    s = surfaces.get(surface)
+    sc = Scenario(surface, (Run.of("adam", lr=0.05),), tuple(map(float, s.start)), 20)
+    _, grid, paths = parts(sc, 40)
+    layout = figures.contour_figure(s, grid, paths, sc.start, width=width).thawed()["layout"]
+    m = layout["margin"]
+    plot_w, plot_h = width - m["l"] - m["r"], layout["height"] - m["t"] - m["b"]
+    (x0, x1), (y0, y1) = s.x_range, s.y_range
+    px_per_unit = min(plot_w / (x1 - x0), plot_h / (y1 - y0))  # equal aspect: the tighter side
+    cell = max(x1 - x0, y1 - y0) / 20 * px_per_unit
+    assert layout["hoverdistance"] >= cell * math.sqrt(2) / 2

@@ -192,7 +192,7 @@ def test_the_checker_catches(rel, source):
     ("viz/x.py", "from .figures import Path\nimport plotly.graph_objects as go\nimport optimizers, surfaces"),
     ("ui/x.py", "import streamlit as st\nfrom viz import figures\nfrom . import cache"),
     ("app_pages/x.py", "import streamlit as st\nfrom ui import cache, chrome\nimport optimizers\n"
-                       "optimizers.spec('sgd').label\nst.plotly_chart(cache.contour(sc.link, 400))"),
+                       "optimizers.spec('sgd').label\nst.plotly_chart(cache.contour(sc.link, 400, None))"),
     ("app.py", "import streamlit as st"),
     ("app.py", "import streamlit as st\nfrom ui.turns import turn"),
 ])

@@ -282,10 +282,10 @@ def figure_html(link: str, figure: Callable[[], figures.PlainFigure]) -> str:
 
 
 @pinned(32, 96)
-def contour(link: str, height: int) -> figures.PlainFigure:
+def contour(link: str, height: int | None, width: int | None) -> figures.PlainFigure:
     sc = _scenario(link)
     s = surface_of(sc.surface)
-    return figures.contour_figure(s, grid(sc.surface), paths(sc), sc.start, height=height)
+    return figures.contour_figure(s, grid(sc.surface), paths(sc), sc.start, height=height, width=width)
 
 
 @lru_cache(maxsize=64)
@@ -439,11 +439,11 @@ def inside_step(link: str, k: int) -> list[figures.StepView]:
 
 
 @lru_cache(maxsize=32)
-def contour_inside(link: str, height: int, k: int) -> figures.PlainFigure:
+def contour_inside(link: str, height: int | None, width: int | None, k: int) -> figures.PlainFigure:
     """The contour figure with step ``k``'s arrows drawn on it."""
     sc = _scenario(link)
     arrows = inside_step(link, k)
     return figures.with_step_arrows(
-        contour(link, height), surface_of(sc.surface), arrows,
+        contour(link, height, width), surface_of(sc.surface), arrows,
         rebuild=lambda: figures.contour_figure(surface_of(sc.surface), grid(sc.surface), paths(sc),
-                                               sc.start, height=height, arrows=arrows))
+                                               sc.start, height=height, width=width, arrows=arrows))

@@ -383,6 +383,14 @@ def backdrop(surface, grid: Grid, xref: str = "x", yref: str = "y") -> dict:
 CLICK_REACH = 34  # px from a grid point that a click still lands on it (layout.hoverdistance)
 
 
+def click_reach(surface, plot_w: float, plot_h: float, n: int = 21) -> int:
+    """``CLICK_REACH``, or more on a plot area so large that half a click-grid cell's diagonal
+    is farther: a click in the middle of a cell must still reach a point."""
+    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
+    cell = max(x1 - x0, y1 - y0) / (n - 1) * min(plot_w / (x1 - x0), plot_h / (y1 - y0))
+    return max(CLICK_REACH, int(np.ceil(0.75 * cell)))
+
+
 def click_grid_trace(surface, n: int = 21) -> dict:
     """Invisible points that turn a click anywhere on the plot into a selection.
 
@@ -391,8 +399,8 @@ def click_grid_trace(surface, n: int = 21) -> dict:
     ``n`` points along the window's longer side and the same spacing along the
     other: starts in twentieths of the window (0.2 on Rosenbrock's, 1 on the
     bowl's).  Plotly picks the nearest point within ``layout.hoverdistance`` px
-    (the figure sets ``CLICK_REACH``, more than half a cell's diagonal at the
-    app's sizes), so any click lands on the point nearest the cursor.  The
+    (the figure sets ``click_reach``, more than half a cell's diagonal), so any
+    click lands on the point nearest the cursor.  The
     points are text points with no text: nothing is drawn for them, where
     invisible markers were still SVG nodes that every redraw laid out (about
     7 ms of the contour figure's redraw in headless Chromium; now about 2).
@@ -679,6 +687,9 @@ def _axes(surface, height: int) -> dict:
     )
 
 
+_BASE_MARGIN = dict(l=60, r=34, t=45, b=100, autoexpand=True)  # t: one legend row
+
+
 def _base_layout(height: int) -> dict:
     """The margins hold the axes, one legend row and the Play controls: on a projector the
     height goes to the plot.  A legend wrapping to more rows (a narrow screen, many
@@ -688,7 +699,7 @@ def _base_layout(height: int) -> dict:
     when a resize re-wraps it, plotly.js moves the plot but leaves a plot-anchored legend
     where the old margins put it, over the plot's top."""
     return dict(font=FONT, paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height,
-                margin=dict(l=60, r=34, t=45, b=100, autoexpand=True), hovermode="closest",
+                margin=dict(_BASE_MARGIN), hovermode="closest",
                 clickmode="event+select", dragmode="zoom", modebar=dict(orientation="v"),
                 legend=dict(orientation="h", x=0, y=1, yref="container", yanchor="top",
                             font=dict(size=15), bgcolor="rgba(255,255,255,0.8)"),
@@ -709,27 +720,27 @@ def _controls_margin(drop: int = CONTROLS_DROP) -> int:
     return drop - 8 + SLIDER_BOX
 
 
-def _plot_height(layout: dict) -> int:
-    return layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
-
-
-def _animation(idx: np.ndarray, plot_h: float, *, drop: int = CONTROLS_DROP, redraw: bool = False,
+def _animation(idx: np.ndarray, *, drop: int = CONTROLS_DROP, redraw: bool = False,
                play_ms: int = 70) -> dict:
     """Play / Pause buttons and a step slider driving the frames named by step, ``drop`` px
-    under a plot area ``plot_h`` px high (``redraw``: 3D traces only move with a full redraw)."""
+    under the plot area (``redraw``: 3D traces only move with a full redraw).
+
+    They hang from the plot area's bottom edge by a padding in pixels, not at a fraction of
+    its height: the browser may draw the figure at another height than ``layout.height``
+    (the Playground's chart follows its column's width)."""
     still = dict(frame=dict(duration=0, redraw=redraw), mode="immediate", transition=dict(duration=0))
     play = {"frame": {"duration": play_ms, "redraw": redraw}, "fromcurrent": False,
             "transition": {"duration": 0}, "mode": "immediate"}
     return dict(
-        updatemenus=[dict(type="buttons", direction="left", x=0, y=-drop / plot_h, xanchor="left",
-                          yanchor="top", pad=dict(t=0, r=10), showactive=False,
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=0, xanchor="left",
+                          yanchor="top", pad=dict(t=drop, r=10), showactive=False,
                           font=dict(size=15),
                           buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                    dict(label="❚❚ Pause", method="animate",
                                         args=[[None], still])])],
         # the slider's box starts 8 px higher: its rail lines up with the buttons
-        sliders=[dict(active=len(idx) - 1, x=0.24, len=0.76, y=-(drop - 8) / plot_h, yanchor="top",
-                      pad=dict(t=0, b=0),
+        sliders=[dict(active=len(idx) - 1, x=0.24, len=0.76, y=0, yanchor="top",
+                      pad=dict(t=drop - 8, b=0),
                       currentvalue=dict(prefix="step ", xanchor="right", font=dict(size=15)),
                       font=dict(size=12), transition=dict(duration=0),
                       steps=[dict(label=str(int(k)), method="animate", args=[[str(int(k))], still])
@@ -892,6 +903,33 @@ def contour_height(surface, width: int = 640, extra: int = 190) -> int:
     return int(min(max(width * ratio + extra, 430), 700))
 
 
+FIT_MOST = 700  # px: the tallest a fitted figure gets (a wide screen gets a narrower plot)
+
+
+def fitted_height(surface, plot_width: int, margins: int) -> int:
+    """The figure height whose plot area, ``plot_width`` px wide under ``margins`` px of top and
+    bottom margin, shows the window at equal aspect with no band left empty; at most
+    ``FIT_MOST`` (the plot is then narrower instead), and at least 160 px of plot."""
+    ratio = np.ptp(surface.y_range) / np.ptp(surface.x_range)
+    return int(min(max(plot_width * ratio, 160) + margins, FIT_MOST))
+
+
+LEGEND_ROW = 33  # px each further row of a horizontal legend takes (15 px font)
+
+
+def legend_rows(labels: list[str], plot_width: int) -> int:
+    """The rows plotly.js wraps a horizontal legend of these entries into over a plot area
+    ``plot_width`` px wide: an entry is its symbol and about 8 px a character (Chromium,
+    the legend's 15 px font; measured entries were within 10 px of this)."""
+    rows, used = 1, 0
+    for label in labels:
+        entry = 38 + 8 * len(label)
+        if used and used + entry > plot_width:
+            rows, used = rows + 1, 0
+        used += entry + 3
+    return rows
+
+
 def sent_size(fig: PlainFigure) -> int:
     """Bytes of chart JSON Streamlit sends for ``fig``."""
     return sum(len(part) for part in fig._parts())
@@ -913,12 +951,16 @@ def within_budget(build, budget: int):
 
 
 def contour_figure(surface, grid: Grid, paths: list[Path], start, *, height: int | None = None,
-                   clickable: bool = True, animate: bool = True,
+                   width: int | None = None, clickable: bool = True, animate: bool = True,
                    arrows: list | None = None) -> PlainFigure:
     """Every path overlaid on the surface's contour, with Play/Pause and a step slider;
-    ``arrows`` (StepViews) draws what happens inside one step."""
-    return within_budget(lambda budget: _contour_figure(surface, grid, paths, start, height, clickable,
-                                                        animate, budget, arrows),
+    ``arrows`` (StepViews) draws what happens inside one step.
+
+    ``width``: how wide the browser draws the figure, if known.  The top margin then holds
+    the legend's rows, and without a ``height`` the figure is as tall as its window's
+    aspect needs at that width (``fitted_height``): no band left empty above and below."""
+    return within_budget(lambda budget: _contour_figure(surface, grid, paths, start, height, width,
+                                                        clickable, animate, budget, arrows),
                          frame_budget(grid, paths, clickable))
 
 
@@ -934,9 +976,8 @@ def with_step_arrows(fig: PlainFigure, surface, arrows: list,
     return out if sent_size(out) <= CHART_BUDGET else rebuild()
 
 
-def _contour_figure(surface, grid, paths, start, height, clickable, animate, budget,
+def _contour_figure(surface, grid, paths, start, height, width, clickable, animate, budget,
                     arrows=None) -> PlainFigure:
-    height = height or contour_height(surface)
     steps = max((p.points.shape[0] - 1 for p in paths), default=0)
     plan = plan_reveal(steps, len(paths), budget) if animate else Reveal(np.array([0, steps]), 1)
     markers = steps <= 60
@@ -951,21 +992,28 @@ def _contour_figure(surface, grid, paths, start, height, clickable, animate, bud
         data += _trail_traces(p, plan, markers)
     animated = list(range(first_anim, len(data)))
     data += _markers(surface, start, paths)
+    moving = animate and steps > 0 and paths
+    margin = dict(_BASE_MARGIN, b=_controls_margin()) if moving else dict(l=60, r=20, t=50, b=60)
+    reach = CLICK_REACH
+    if width:
+        plot_w = width - margin["l"] - margin["r"]
+        margin["t"] += LEGEND_ROW * (legend_rows([t["name"] for t in data if t.get("showlegend")], plot_w) - 1)
+        height = height or fitted_height(surface, plot_w, margin["t"] + margin["b"])
+        reach = click_reach(surface, plot_w, height - margin["t"] - margin["b"])
+    height = height or contour_height(surface)
     layout = {**_base_layout(height), **_axes(surface, height), "images": [backdrop(surface, grid)]}
+    layout["margin"] = margin
     if clickable:
-        layout["hoverdistance"] = CLICK_REACH
+        layout["hoverdistance"] = reach
     note = exit_note(surface, paths)
     if note:
         layout["annotations"] = layout["annotations"] + [note]
     if arrows:
         layout["annotations"] = layout["annotations"] + step_arrows(surface, arrows)
     frames = None
-    if animate and steps > 0 and paths:
-        layout["margin"] = dict(layout["margin"], b=_controls_margin())
-        layout.update(_animation(plan.idx, _plot_height(layout)))
+    if moving:
+        layout.update(_animation(plan.idx))
         frames = _frames(paths, plan, animated)
-    else:
-        layout["margin"] = dict(l=60, r=20, t=50, b=60)
     return _fast(data, layout, frames)
 
 
@@ -1065,7 +1113,7 @@ def _panels_figure(surface, grid, paths, start, cols, height_per_row, budget) ->
     frames = None
     if steps > 0:
         layout["margin"] = dict(l=50, r=20, t=40, b=_controls_margin())
-        layout.update(_animation(plan.idx, _plot_height(layout)))
+        layout.update(_animation(plan.idx))
         frames = _frames(paths, plan, animated)
     return _fast(data, layout, frames)
 
@@ -1161,7 +1209,7 @@ def _surface3d_figure(surface, grid: Grid, paths: list[Path], start, height: int
     if steps > 0 and paths:
         idx = frame_steps(steps, n_frames)
         layout["margin"] = dict(layout["margin"], b=_controls_margin(drop=11))
-        layout.update(_animation(idx, _plot_height(layout), drop=11, redraw=True, play_ms=120))
+        layout.update(_animation(idx, drop=11, redraw=True, play_ms=120))
         frames = []
         for k in idx:
             fd = []

@@ -1,0 +1,70 @@
+"""How wide the browser draws the page's main column: the one thing about the window the
+server cannot know, and what an equal-aspect figure's height depends on.
+
+A tiny component with no look of its own (``st.components.v2``: inline JavaScript, no
+iframe) measures its own width, which is the column's, and reports it when the page
+first draws and whenever the window or the sidebar changes it by more than a scrollbar.
+Reports are rounded to ``STEP`` px, so that a class's laptops share a few figures, and a
+report reruns only the view's fragment.  Until the first report (and for clients that
+run no JavaScript, such as ``AppTest``) the width is unknown: ``None``.  The load test's
+students report one, as their browsers would (tools/loadtest/students.py).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import streamlit as st
+
+STEP = 40             # px: reported widths are multiples of this
+WIDEST = 8000         # px: anything wider (or narrower than NARROWEST) is not a width
+NARROWEST = 200
+
+# The width the server drew with comes back as data.width; the element notes it next to the
+# width it measured (data-drawn, data-measured), so that a test can wait until they agree.
+_JS = """
+export default function ({ parentElement, data, setStateValue }) {
+  const host = parentElement;
+  const report = () => {
+    const raw = host.getBoundingClientRect().width;
+    // A change under 24 px (a scrollbar coming or going) is no news: otherwise a taller
+    // figure that brings a scrollbar could narrow the column, and back, forever.
+    if (raw <= 0 || (host.__raw !== undefined && Math.abs(raw - host.__raw) < 24)) return;
+    host.__raw = raw;
+    const w = Math.round(raw / data.step) * data.step;
+    host.dataset.measured = String(w);
+    if (w !== data.width) setStateValue("width", w);
+  };
+  host.dataset.drawn = data.width === null ? "" : String(data.width);
+  let timer = 0;
+  const watch = new ResizeObserver(() => { clearTimeout(timer); timer = setTimeout(report, 150); });
+  watch.observe(host);
+  report();
+  return () => { clearTimeout(timer); watch.disconnect(); };
+}
+"""
+
+
+@cache
+def _reporter():
+    return st.components.v2.component("column_width", js=_JS, isolate_styles=False)
+
+
+def reported(key: str) -> int | None:
+    """The column width the browser last reported under ``key`` (None before it has, or if what
+    came back is not a width)."""
+    state = st.session_state.get(key)
+    width = state.get("width") if hasattr(state, "get") else None
+    if isinstance(width, bool) or not isinstance(width, int) or not NARROWEST <= width <= WIDEST:
+        return None
+    return width
+
+
+def reporter(key: str) -> None:
+    """Mount the measuring element (draw it where its width is the column's, e.g. last)."""
+    _reporter()(key=key, data={"step": STEP, "width": reported(key)}, default={"width": None},
+                on_width_change=_ignore)
+
+
+def _ignore() -> None:
+    """A report only needs the rerun it causes."""
