@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import pytest
 from streamlit.proto.Element_pb2 import Element
 
+import surfaces
 from deploy.processes import HAPROXY, AppProcess, School, free_port, healthy, render_config
 from tools.loadtest import widgets as wd
 from tools.loadtest.report import summary
@@ -272,6 +273,38 @@ def test_ci_sized_load_has_no_errors():
     assert r.error_count == 0, "\n".join(r.errors)
     assert len(r.interactions) >= 8 and r.script_runs > len(r.interactions)
     assert r.server_cpu and r.server_cpu > 0 and r.rss_peak >= r.rss_before > 0
+    # every student's browser reported its column's width once the Playground was drawn
+    assert sum(i.kind == wd.COLUMN_WIDTH for i in r.interactions) >= 8
+
+
+def test_a_student_reports_the_column_width_as_its_browser_would():
+    """The column-width reporter is no control a student changes; its one report is a fragment
+    rerun that draws the contour for that width, and an unchanged width is not sent again."""
+    from ui import cache
+    from viz import figures, presets
+
+    async def go():
+        s = _ChartReader(app.url, timeout=60)
+        assert not (await s.open()).errors
+        assert any(w.kind == wd.COLUMN_WIDTH for w in s.widgets.values())
+        assert not any(w.kind == wd.COLUMN_WIDTH for w in s.drivable())
+        s.charts.clear()
+        r = await s.report_width(840)
+        again = await s.report_width(840)
+        await s.close()
+        return s, r, again
+
+    app = AppProcess()
+    try:
+        app.wait_healthy()
+        s, r, again = _run(go())
+    finally:
+        app.stop()
+    assert r is not None and r.fragment and not r.errors and again is None
+    sc = presets.ZIGZAG
+    fitted = figures.contour_figure(surfaces.get(sc.surface), cache.grid(sc.surface), cache.paths(sc), sc.start,
+                                    width=840).thawed()["layout"]["height"]
+    assert [c["layout"]["height"] for c in s.charts.values()][0] == fitted
 
 
 # --- a school: two replicas behind HAProxy -----------------------------------------------

@@ -149,6 +149,12 @@ class AppSession:
     def drivable(self) -> list[wd.Widget]:
         return [w for w in self.widgets.values() if w.drivable]
 
+    async def report_width(self, width: int) -> Run | None:
+        """What a browser does once a page with the column-width reporter is drawn: report the
+        column's width (a rerun), unless it has already.  None if there is nothing to report."""
+        w = next((w for w in self.widgets.values() if w.kind == wd.COLUMN_WIDTH and w.id not in self.states), None)
+        return None if w is None else await self.interact(w, wd.width_state(w, width))
+
     async def interact(self, widget: wd.Widget, state: WidgetState) -> Run:
         """Give `widget` the value in `state` (a click for a button) and wait for the rerun.
 

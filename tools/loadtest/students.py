@@ -20,6 +20,9 @@ from tools.loadtest import widgets as wd
 from tools.loadtest.session import AppSession, SessionError
 
 MAX_ERRORS_KEPT = 20
+# The main column's width (px, as ui/viewport.py reports it) on common screens with the
+# sidebar open: 1024, 1280, 1366, 1600 and 1920 px wide.
+COLUMN_WIDTHS = (560, 840, 920, 1160, 1480)
 
 
 @dataclass
@@ -88,6 +91,17 @@ class Round:
 
 async def _student(n: int, cfg: Config, deadline: float, out: Round, rng: random.Random) -> None:
     await asyncio.sleep(rng.uniform(0, cfg.ramp))
+    width = rng.choice(COLUMN_WIDTHS)  # this student's screen
+
+    async def report_width(s: AppSession) -> None:
+        # the page's reporter measures the column once drawn: one more rerun, as in a browser
+        r = await s.report_width(width)
+        if r is not None:
+            out.interactions.append(Interaction(wd.COLUMN_WIDTH, r.latency, r.fragment, r.bytes, "column width"))
+            out.script_runs += r.script_runs
+            for e in r.errors:
+                out.error(f"reporting the column width {width}: {e}")
+
     while time.monotonic() < deadline:
         s = AppSession(cfg.url, cfg.page, cfg.query, timeout=cfg.timeout, assets=cfg.assets)
         try:
@@ -97,6 +111,7 @@ async def _student(n: int, cfg: Config, deadline: float, out: Round, rng: random
             out.replicas[s.cookies.get("SERVERID", "-")] += 1
             for e in first.errors:
                 out.error(f"opening {cfg.page}: {e}")
+            await report_width(s)
             while True:
                 pause = rng.uniform(*cfg.think)
                 if time.monotonic() + pause >= deadline:
@@ -117,6 +132,7 @@ async def _student(n: int, cfg: Config, deadline: float, out: Round, rng: random
                 out.script_runs += r.script_runs
                 for e in r.errors:
                     out.error(f"{w.kind} {w.label!r} = {wd.decode(state)!r:.60}: {e}")
+                await report_width(s)  # a page switch, a lesson or presentation mode may bring the reporter
         except SessionError as e:
             out.error(f"student {n}: {e}")
             await asyncio.sleep(1.0)  # then reloads the page, as a student would

@@ -14,6 +14,7 @@ page, so the load test keeps working when the UI changes.
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,10 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 KINDS = ("slider", "number_input", "selectbox", "multiselect", "checkbox", "radio", "button", "button_group")
 # st.pills and st.segmented_control are both ButtonGroup elements.
 _GROUPS = ("pills", "segmented_control")
+
+# The app's column-width reporter (ui/viewport.py): not a control, but a browser reports
+# through it once the page is drawn, and that report is a rerun.
+COLUMN_WIDTH = "column_width"
 
 # Numeric sliders and number inputs with more steps than this are sampled
 # rather than enumerated.
@@ -54,6 +59,8 @@ class Widget:
             return False
         if getattr(p, "ignore_rerun", False):
             return False
+        if self.kind == COLUMN_WIDTH:
+            return False  # no student changes it; AppSession.report_width does, as a browser would
         if self.kind == "button":
             return not p.is_form_submitter
         return bool(choices(self)) or self.kind in ("slider", "number_input", "checkbox", "toggle")
@@ -63,6 +70,9 @@ def from_element(element, fragment_id: str = "") -> Widget | None:
     """The widget in an Element proto, or None for non-widgets and kinds we skip
     (date/time sliders, file uploaders, charts with selections, ...)."""
     kind = element.WhichOneof("type")
+    if kind == "bidi_component" and element.bidi_component.component_name.endswith(COLUMN_WIDTH):
+        p = element.bidi_component
+        return Widget(id=p.id, kind=COLUMN_WIDTH, label="column width", proto=p, fragment_id=fragment_id)
     if kind not in KINDS:
         return None
     p = getattr(element, kind)
@@ -98,6 +108,8 @@ def reported_state(w: Widget, previous: WidgetState | None) -> WidgetState | Non
     p = w.proto
     if w.kind == "button":
         return None
+    if w.kind == COLUMN_WIDTH:
+        return previous  # nothing until its JavaScript has measured the column
     if getattr(p, "set_value", False):
         return _encode(w, _script_value(w))
     if previous is not None:
@@ -250,3 +262,8 @@ def _random_number_input(w: Widget, now, rng) -> float | None:
         if v != now:
             return v
     return None
+
+
+def width_state(w: Widget, width: int) -> WidgetState:
+    """The column-width reporter's report, as the browser's widget manager sends it (a JSON value)."""
+    return WidgetState(id=w.id, json_value=json.dumps({"width": width}))
