@@ -91,7 +91,7 @@ class Round:
 
 async def _student(n: int, cfg: Config, deadline: float, out: Round, rng: random.Random) -> None:
     await asyncio.sleep(rng.uniform(0, cfg.ramp))
-    width = rng.choice(COLUMN_WIDTHS)  # this student's screen
+    width = COLUMN_WIDTHS[n % len(COLUMN_WIDTHS)]  # this student's screen: the class spreads evenly
 
     async def report_width(s: AppSession) -> None:
         # the page's reporter measures the column once drawn: one more rerun, as in a browser
