@@ -400,10 +400,10 @@ def click_grid_trace(surface, n: int = 21) -> dict:
     other: starts in twentieths of the window (0.2 on Rosenbrock's, 1 on the
     bowl's).  Plotly picks the nearest point within ``layout.hoverdistance`` px
     (the figure sets ``click_reach``, more than half a cell's diagonal), so any
-    click lands on the point nearest the cursor.  The
-    points are text points with no text: nothing is drawn for them, where
-    invisible markers were still SVG nodes that every redraw laid out (about
-    7 ms of the contour figure's redraw in headless Chromium; now about 2).
+    click lands on the point nearest the cursor.  The points are text points
+    with no text: nothing is drawn for them, where invisible markers were still
+    SVG nodes that every redraw laid out (about 7 ms of the contour figure's
+    redraw in headless Chromium; now about 2).
     """
     (x0, x1), (y0, y1) = surface.x_range, surface.y_range
     step = max(x1 - x0, y1 - y0) / (n - 1)
