@@ -996,7 +996,7 @@ def test_cached_arrays_and_figures_cannot_be_changed():
             with pytest.raises(ValueError):
                 points[0, 0] = 1.0
     link = sc.link
-    figs = [cache.contour(link, 500, None), cache.loss(link), cache.panels(link, 360, 2), cache.scene(link, 680)]
+    figs = [cache.contour(link, 500, None), cache.loss(link), cache.panels(link, 360, 2, None), cache.scene(link, 680)]
     for fig in figs:
         with pytest.raises(TypeError):
             fig.update_layout(title="changed")
@@ -1060,10 +1060,29 @@ def test_a_column_width_that_is_not_one_is_ignored(report):
     assert charts(at)["pg.chart"]["layout"]["height"] == figures.contour_height(surfaces.get("bowl"), 760)
 
 
-def test_presentation_mode_keeps_its_projector_height_and_mounts_no_reporter():
-    at = app(**{"present": "1"})
-    at.session_state["pg.width"] = {"width": 840}
+@pytest.mark.parametrize("width", [560, 1160])
+def test_side_by_side_draws_its_panels_for_the_reported_column_width(width):
+    from ui import cache
+    at = page("side_by_side")
+    before, plain = link_of(at), charts(at)["sbs.chart"]["layout"]["height"]
+    assert len(at.get("bidi_component")) == 1
+    at.session_state["sbs.width"] = {"width": width}
     at.run()
     ok(at)
-    assert charts(at)["pg.chart"]["layout"]["height"] == figures.PRESENT_HEIGHT
+    sc = presets.TEXTBOOK
+    fitted = figures.panels_figure(surfaces.get(sc.surface), cache.grid(sc.surface, 80), cache.paths(sc), sc.start,
+                                   width=width).thawed()["layout"]["height"]
+    assert charts(at)["sbs.chart"]["layout"]["height"] == fitted != plain
+    assert link_of(at) == before
+
+
+@pytest.mark.parametrize("name,key,height", [("playground", "pg", figures.PRESENT_HEIGHT),
+                                             ("side_by_side", "sbs", None)])
+def test_presentation_mode_keeps_its_projector_height_and_mounts_no_reporter(name, key, height):
+    at = page(name, present="1")
+    drawn = charts(at)[f"{key}.chart"]["layout"]["height"]
+    at.session_state[f"{key}.width"] = {"width": 840}
+    at.run()
+    ok(at)
+    assert charts(at)[f"{key}.chart"]["layout"]["height"] == (height or drawn)
     assert not at.get("bidi_component")

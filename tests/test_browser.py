@@ -539,16 +539,26 @@ JS_ASPECT_SHRUNK = """() => [...document.querySelectorAll('.js-plotly-plot')]
   .map(L => [L.xaxis.domain, L.yaxis.domain].map(d => d.map(v => +v.toFixed(3))))
   .filter(([x, y]) => x[1] - x[0] < 0.999 && y[1] - y[0] < 0.999)"""
 
-# On a page whose column width the server knows (ui/viewport.py), its one-plot equal-aspect
-# figures fill their plot area: at most 24 px unused across (unless the figure is at its
-# tallest, arg) and down, and the legend fits the top margin asked for it (no second layout).
-JS_FIT_TO_WIDTH = """(most) => !document.querySelector("[data-testid='stBidiComponentRegular']") ? [] :
-  [...document.querySelectorAll('.js-plotly-plot')]
-  .filter(g => g._fullLayout && g._fullLayout.yaxis && g._fullLayout.yaxis.scaleanchor === 'x' && !g._fullLayout.xaxis2)
-  .map(g => { const L = g._fullLayout, p = g.querySelector('.nsewdrag').getBoundingClientRect();
-              return {across: Math.round(L._size.w - p.width), down: Math.round(L._size.h - p.height),
-                      top: g.layout.margin.t, got: L._size.t, tallest: L.height >= most}; })
-  .filter(f => (f.across > 24 && !f.tallest) || f.down > 24 || f.got !== f.top)"""
+# On a page whose column width the server knows (ui/viewport.py), every equal-aspect plot of
+# its figures fills the area its domain gives it: at most 24 px unused across (unless the plot
+# is at its tallest: the figure at FIT_MOST, or a panel at PANEL_MOST) and down; and the
+# legend fits the top margin asked for it (no second layout).
+JS_FIT_TO_WIDTH = """([figMost, panelMost]) =>
+  !document.querySelector("[data-testid='stBidiComponentRegular']") ? [] :
+  [...document.querySelectorAll('.js-plotly-plot')].filter(g => g._fullLayout).flatMap(g => {
+    const L = g._fullLayout;
+    return Object.keys(L).filter(k => /^yaxis[0-9]*$/.test(k) && L[k].scaleanchor).map(k => {
+      const n = k.slice(5), x = L['xaxis' + n], y = L[k];
+      const dx = x._inputDomain || x.domain, dy = y._inputDomain || y.domain;
+      const p = g.querySelector(`.nsewdrag[data-subplot="${n ? 'x' + n + 'y' + n : 'xy'}"]`)
+                 .getBoundingClientRect();
+      return {subplot: 'x' + n + 'y' + n,
+              across: Math.round((dx[1] - dx[0]) * L._size.w - p.width),
+              down: Math.round((dy[1] - dy[0]) * L._size.h - p.height),
+              top: g.layout.margin.t, got: L._size.t,
+              tallest: L.height >= figMost || (n !== '' && p.height >= panelMost - 1)};
+    });
+  }).filter(f => (f.across > 24 && !f.tallest) || f.down > 24 || f.got !== f.top)"""
 
 
 JS_TEXT_CLASH = """() => {
@@ -659,10 +669,10 @@ def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
             for x, y in page.evaluate(JS_ASPECT_SHRUNK):
                 problems.append(f"{view} at {size[0]}x{size[1]}: the plot fills neither the figure's width "
                                 f"nor its height (x domain {x}, y domain {y})")
-            for f in page.evaluate(JS_FIT_TO_WIDTH, figures.FIT_MOST):
-                problems.append(f"{view} at {size[0]}x{size[1]}: the figure drawn for the column's width "
-                                f"leaves {f['across']} px of its plot area unused across and {f['down']} px down, "
-                                f"its top margin asked {f['top']} px and got {f['got']}")
+            for f in page.evaluate(JS_FIT_TO_WIDTH, [figures.FIT_MOST, figures.PANEL_MOST]):
+                problems.append(f"{view} at {size[0]}x{size[1]}: plot {f['subplot']}, drawn for the column's "
+                                f"width, leaves {f['across']} px unused across and {f['down']} px down; the top "
+                                f"margin asked {f['top']} px and got {f['got']}")
             covering = page.evaluate(JS_LEGEND_OVER_PLOT)
             if covering:
                 problems.append(f"{view} at {size[0]}x{size[1]}: legend covers {covering} px of the plot")

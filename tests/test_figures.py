@@ -853,3 +853,24 @@ def test_a_click_in_the_middle_of_a_grid_cell_reaches_a_point_at_every_width(sur
     px_per_unit = min(plot_w / (x1 - x0), plot_h / (y1 - y0))  # equal aspect: the tighter side
     cell = max(x1 - x0, y1 - y0) / 20 * px_per_unit
     assert layout["hoverdistance"] >= cell * math.sqrt(2) / 2
+
+
+@pytest.mark.parametrize("width", [560, 840, 1160])
+@pytest.mark.parametrize("surface", ["bowl", "rosenbrock"])
+def test_panels_for_a_known_width_are_as_tall_as_their_window_needs(surface, width):
+    """Side by side: each panel as tall as its width shows the window at equal aspect (at most
+    PANEL_MOST), rows PANEL_GAP px apart: no band left empty between or around them."""
+    s = surfaces.get(surface)
+    sc = Scenario(surface, tuple(Run.of(n, lr=0.001) for n in ("sgd", "momentum", "adam")),
+                  tuple(map(float, s.start)), 20)
+    _, grid, paths = parts(sc, 40)
+    layout = figures.panels_figure(s, grid, paths, sc.start, width=width).thawed()["layout"]
+    m = layout["margin"]
+    plot_w, plot_h = width - m["l"] - m["r"], layout["height"] - m["t"] - m["b"]
+    ratio = np.ptp(s.y_range) / np.ptp(s.x_range)
+    for ax in ("", "2", "3"):
+        (x0, x1), (y0, y1) = layout[f"xaxis{ax}"]["domain"], layout[f"yaxis{ax}"]["domain"]
+        assert (y1 - y0) * plot_h == pytest.approx(min((x1 - x0) * plot_w * ratio, figures.PANEL_MOST), abs=1)
+    assert (layout["yaxis"]["domain"][0] - layout["yaxis3"]["domain"][1]) * plot_h == \
+        pytest.approx(figures.PANEL_GAP, abs=1)
+    assert layout["yaxis"]["domain"][1] == pytest.approx(1) and layout["yaxis3"]["domain"][0] == pytest.approx(0)

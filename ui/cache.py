@@ -304,10 +304,10 @@ def loss(link: str) -> figures.PlainFigure:
 
 
 @pinned(12, 32)
-def panels(link: str, height_per_row: int, cols: int) -> figures.PlainFigure:
+def panels(link: str, height_per_row: int, cols: int, width: int | None) -> figures.PlainFigure:
     sc = _scenario(link)
     return figures.panels_figure(surface_of(sc.surface), grid(sc.surface, 80), paths(sc), sc.start,
-                                 height_per_row=height_per_row, cols=cols)
+                                 height_per_row=height_per_row, cols=cols, width=width)
 
 
 @pinned(8, 32)

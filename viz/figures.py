@@ -1060,25 +1060,41 @@ def loss_figure(surface, grid: Grid, paths: list[Path], *, height: int = 300) ->
     return _fast(data, layout)
 
 
+PANEL_GAP = 64    # px between two rows of panels: the upper row's x labels, the lower one's title
+PANEL_MOST = 330  # px: the tallest a panel fitted to the column's width gets
+
+
 def panels_figure(surface, grid: Grid, paths: list[Path], start, *, cols: int = 2,
-                  height_per_row: int = 380) -> PlainFigure:
-    """One panel per path, identical axes, animated together."""
+                  height_per_row: int = 380, width: int | None = None) -> PlainFigure:
+    """One panel per path, identical axes, animated together.
+
+    ``width``: how wide the browser draws the figure, if known: the panels are then as tall
+    as the window's aspect needs at their width (at most ``PANEL_MOST``), ``PANEL_GAP`` px
+    apart, and ``height_per_row`` is not used."""
     return within_budget(lambda budget: _panels_figure(surface, grid, paths, start, cols, height_per_row,
-                                                       budget),
+                                                       width, budget),
                          frame_budget(grid, paths, False, copies=len(paths)))
 
 
-def _panels_figure(surface, grid, paths, start, cols, height_per_row, budget) -> PlainFigure:
+def _panels_figure(surface, grid, paths, start, cols, height_per_row, width, budget) -> PlainFigure:
     n = len(paths)
     rows = -(-n // cols)
+    steps = max((p.points.shape[0] - 1 for p in paths), default=0)
+    margin = dict(l=50, r=20, t=40, b=_controls_margin()) if steps > 0 else dict(_BASE_MARGIN, t=50)
     gap_x, gap_y = 0.08, 0.12
     w, h = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
-    steps = max((p.points.shape[0] - 1 for p in paths), default=0)
+    height = height_per_row * rows + 60
+    if width:
+        panel_h = min((width - margin["l"] - margin["r"]) * w * np.ptp(surface.y_range) / np.ptp(surface.x_range),
+                      PANEL_MOST)
+        plot_h = rows * panel_h + (rows - 1) * PANEL_GAP
+        gap_y, h = PANEL_GAP / plot_h, panel_h / plot_h
+        height = int(np.ceil(plot_h)) + margin["t"] + margin["b"]
     plan = plan_reveal(steps, n, budget)
     markers = steps <= 60
     data, animated = [], []
-    layout = _base_layout(height_per_row * rows + 60)
-    layout["margin"] = dict(layout["margin"], t=50)  # no legend: the panels' titles only
+    layout = _base_layout(height)
+    layout["margin"] = margin  # no legend: the panels' titles only
     layout["showlegend"] = False
     layout["annotations"] = []
     layout["images"] = []
@@ -1112,7 +1128,6 @@ def _panels_figure(surface, grid, paths, start, cols, height_per_row, budget) ->
             layout["annotations"].append(note)
     frames = None
     if steps > 0:
-        layout["margin"] = dict(l=50, r=20, t=40, b=_controls_margin())
         layout.update(_animation(plan.idx))
         frames = _frames(paths, plan, animated)
     return _fast(data, layout, frames)
