@@ -1086,3 +1086,22 @@ def test_presentation_mode_keeps_its_projector_height_and_mounts_no_reporter(nam
     ok(at)
     assert charts(at)[f"{key}.chart"]["layout"]["height"] == (height or drawn)
     assert not at.get("bidi_component")
+
+
+@pytest.mark.parametrize("text,width", [("840", 840), ("560", 560), ("0840", 840), ("199", None), ("9000", None),
+                                        ("99999999", None), ("-840", None), ("8 40", None), ("840px", None),
+                                        ("", None), (None, None), ("８４０", None)])
+def test_a_width_cookie_is_read_only_when_it_holds_a_width(text, width):
+    from ui import viewport
+    assert viewport.cookie_width(text) == width
+
+
+def test_a_reported_width_wins_over_the_cookie(monkeypatch):
+    from ui import viewport
+    monkeypatch.setattr(viewport, "_cookie", lambda: 560)
+    at = app()
+    assert charts(at)["pg.chart"]["layout"]["height"] == _fitted(presets.ZIGZAG.link, 560)  # a returning browser
+    at.session_state["pg.width"] = {"width": 1160}
+    at.run()
+    ok(at)
+    assert charts(at)["pg.chart"]["layout"]["height"] == _fitted(presets.ZIGZAG.link, 1160)

@@ -633,6 +633,27 @@ def misfits(fit: dict, play: bool = True) -> list[str]:
     return out
 
 
+# When the page's first chart holds data: the height it was first drawn at.
+_FIRST_HEIGHT = """(() => { const check = () => { const g = document.querySelector('.js-plotly-plot');
+  if (g && g._fullData && g._fullData.length) { window.__firstHeight = g._fullLayout.height; return; }
+  requestAnimationFrame(check); }; requestAnimationFrame(check); })();"""
+
+
+def test_a_returning_browser_is_drawn_for_its_column_width_at_once(new_page, app_url):
+    """The first visit draws the Playground at a guessed height, then for the width its browser
+    reports; the next visit (the width kept in a cookie) draws it for that width first time."""
+    page = new_page({"width": 1024, "height": 768})
+    page.context.add_init_script(_FIRST_HEIGHT)
+    heights = []
+    for _ in range(2):
+        open_app(page, app_url + "/")
+        heights.append((page.evaluate("() => window.__firstHeight"),
+                        page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout.height")))
+    (first, fitted), (again, fitted_again) = heights
+    assert first != fitted, "the first visit's guess already fitted: this test shows nothing at this size"
+    assert again == fitted == fitted_again
+
+
 @pytest.mark.parametrize("mode", ["normal", "present"])
 def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
     """Every page and every lesson at 1280x720 and 1024x768, shot for a human to look at;

@@ -5,8 +5,10 @@ A tiny component with no look of its own (``st.components.v2``: inline JavaScrip
 iframe) measures its own width, which is the column's, and reports it when the page
 first draws and whenever the window or the sidebar changes it by more than a scrollbar.
 Reports are rounded to ``STEP`` px, so that a class's laptops share a few figures, and a
-report reruns only the view's fragment.  Until the first report (and for clients that
-run no JavaScript, such as ``AppTest``) the width is unknown: ``None``.  The load test's
+report reruns only the view's fragment.  The element also keeps the width in a cookie, so
+that a returning browser's first run already knows it (no report, no second drawing).
+Until then (and for clients that run no JavaScript, such as ``AppTest``) the width is
+unknown: ``None``.  The load test's
 students report one, as their browsers would (tools/loadtest/students.py).
 """
 
@@ -17,6 +19,7 @@ from functools import cache
 import streamlit as st
 
 STEP = 40             # px: reported widths are multiples of this
+COOKIE = "column_width"
 WIDEST = 8000         # px: anything wider (or narrower than NARROWEST) is not a width
 NARROWEST = 200
 
@@ -33,6 +36,7 @@ export default function ({ parentElement, data, setStateValue }) {
     host.__raw = raw;
     const w = Math.round(raw / data.step) * data.step;
     host.dataset.measured = String(w);
+    document.cookie = `${data.cookie}=${w}; path=/; max-age=31536000; SameSite=Lax`;
     if (w !== data.width) setStateValue("width", w);
   };
   host.dataset.drawn = data.width === null ? "" : String(data.width);
@@ -51,19 +55,37 @@ def _reporter():
 
 
 def reported(key: str) -> int | None:
-    """The column width the browser last reported under ``key`` (None before it has, or if what
-    came back is not a width)."""
+    """The column width the browser last reported under ``key``, else the one its cookie kept
+    from an earlier visit; None if neither is a width."""
     state = st.session_state.get(key)
-    width = state.get("width") if hasattr(state, "get") else None
-    if isinstance(width, bool) or not isinstance(width, int) or not NARROWEST <= width <= WIDEST:
+    width = _width(state.get("width")) if hasattr(state, "get") else None
+    return width if width is not None else _width(_cookie())
+
+
+def _width(value) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not NARROWEST <= value <= WIDEST:
         return None
-    return width
+    return value
+
+
+def _cookie() -> int | None:
+    try:
+        text = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser request behind this run (AppTest, bare mode)
+        return None
+    return cookie_width(text)
+
+
+def cookie_width(text) -> int | None:
+    """The width in the cookie's text, if it is one (a cookie is text, and anyone's to write)."""
+    return _width(int(text)) if isinstance(text, str) and text.isascii() and text.isdigit() \
+        and len(text) <= 5 else None
 
 
 def reporter(key: str) -> None:
     """Mount the measuring element (draw it where its width is the column's, e.g. last)."""
-    _reporter()(key=key, data={"step": STEP, "width": reported(key)}, default={"width": None},
-                on_width_change=_ignore)
+    _reporter()(key=key, data={"step": STEP, "width": reported(key), "cookie": COOKIE},
+                default={"width": None}, on_width_change=_ignore)
 
 
 def _ignore() -> None:
