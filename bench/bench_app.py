@@ -69,7 +69,8 @@ FIRST_CHART_PROBE = """(() => {
     const g = document.querySelector('.js-plotly-plot');
     if (g && g._fullData && g._fullData.length) {
       if (window.__firstChart === undefined) window.__firstChart = performance.now();
-      const now = [g, g._fullLayout.height];
+      const c = document.querySelector('.st-key-pg-chart .js-plotly-plot, .st-key-floor-chart .js-plotly-plot') || g;
+      const now = [c, c._fullLayout && c._fullLayout.height];
       if (!shown || shown[0] !== now[0] || shown[1] !== now[1]) { shown = now; drawnAt = performance.now(); }
       if (settled()) { window.__fitted = drawnAt; return; }
     }

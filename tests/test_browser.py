@@ -633,8 +633,8 @@ def misfits(fit: dict, play: bool = True) -> list[str]:
     return out
 
 
-# When the page's first chart holds data: the height it was first drawn at.
-_FIRST_HEIGHT = """(() => { const check = () => { const g = document.querySelector('.js-plotly-plot');
+# When the Playground's contour chart first holds data: the height it was first drawn at.
+_FIRST_HEIGHT = """(() => { const check = () => { const g = document.querySelector('.st-key-pg-chart .js-plotly-plot');
   if (g && g._fullData && g._fullData.length) { window.__firstHeight = g._fullLayout.height; return; }
   requestAnimationFrame(check); }; requestAnimationFrame(check); })();"""
 
@@ -648,7 +648,8 @@ def test_a_returning_browser_is_drawn_for_its_column_width_at_once(new_page, app
     for _ in range(2):
         open_app(page, app_url + "/")
         heights.append((page.evaluate("() => window.__firstHeight"),
-                        page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout.height")))
+                        page.evaluate("() => document.querySelector('.st-key-pg-chart .js-plotly-plot')"
+                                      "._fullLayout.height")))
     (first, fitted), (again, fitted_again) = heights
     assert first != fitted, "the first visit's guess already fitted: this test shows nothing at this size"
     assert again == fitted == fitted_again

@@ -27,24 +27,30 @@ NARROWEST = 200
 # width it measured (data-drawn, data-measured), so that a test can wait until they agree.
 _JS = """
 export default function ({ parentElement, data, setStateValue }) {
+  // Streamlit calls this again with each rerun's data, and an earlier call's observer may
+  // outlive it: everything reads the element's latest data and callback, through one observer.
   const host = parentElement;
-  const report = () => {
-    const raw = host.getBoundingClientRect().width;
+  host.__data = data;
+  host.__set = setStateValue;
+  host.dataset.drawn = data.width === null ? "" : String(data.width);
+  host.__report = () => {
+    const now = host.__data, raw = host.getBoundingClientRect().width;
     // A change under 24 px (a scrollbar coming or going) is no news: otherwise a taller
     // figure that brings a scrollbar could narrow the column, and back, forever.
     if (raw <= 0 || (host.__raw !== undefined && Math.abs(raw - host.__raw) < 24)) return;
     host.__raw = raw;
-    const w = Math.round(raw / data.step) * data.step;
+    const w = Math.round(raw / now.step) * now.step;
     host.dataset.measured = String(w);
-    document.cookie = `${data.cookie}=${w}; path=/; max-age=31536000; SameSite=Lax`;
-    if (w !== data.width) setStateValue("width", w);
+    document.cookie = `${now.cookie}=${w}; path=/; max-age=31536000; SameSite=Lax`;
+    if (w !== now.width) host.__set("width", w);
   };
-  host.dataset.drawn = data.width === null ? "" : String(data.width);
-  let timer = 0;
-  const watch = new ResizeObserver(() => { clearTimeout(timer); timer = setTimeout(report, 150); });
-  watch.observe(host);
-  report();
-  return () => { clearTimeout(timer); watch.disconnect(); };
+  if (!host.__watch) {
+    let timer = 0;
+    host.__watch = new ResizeObserver(() => { clearTimeout(timer); timer = setTimeout(() => host.__report(), 150); });
+    host.__watch.observe(host);
+  }
+  host.__report();
+  return () => { if (host.__watch) host.__watch.disconnect(); host.__watch = null; };
 }
 """
 
