@@ -62,7 +62,7 @@ FIRST_CHART_PROBE = """(() => {
   const settled = () => {
     const r = [...document.querySelectorAll("[data-testid='stBidiComponentRegular']")];
     return REPORTER ? r.length > 0 && r.every(e => e.dataset.drawn !== undefined
-                                              && (e.dataset.measured || '') === e.dataset.drawn) : true;
+                                              && e.dataset.measured === e.dataset.drawn) : true;
   };
   let shown = null, drawnAt = 0;
   const check = () => {

@@ -221,16 +221,22 @@ def click_until(page, where, done: str, arg, what: str) -> None:
 
 # Every column-width reporter on the page (ui/viewport.py) has measured the column, and the
 # server has drawn with that width (a report is one more rerun, right after the page is drawn).
-JS_WIDTH_SETTLED = """() => [...document.querySelectorAll("[data-testid='stBidiComponentRegular']")]
-    .every(e => e.dataset.drawn !== undefined && (e.dataset.measured || '') === e.dataset.drawn)"""
+# A reporter is found by its element's key (a page's "<prefix>.width": class st-key-<prefix>-width),
+# which the page has as soon as its run is drawn, before the reporter's script has run; and
+# "measured" must be there: a reporter called before its element was laid out measures
+# nothing yet, and reports a moment later.
+JS_WIDTH_SETTLED = """() => [...document.querySelectorAll("[class*='st-key-'][class*='-width']")]
+    .filter(c => [...c.classList].some(k => /^st-key-[a-z0-9]+-width$/.test(k)))
+    .every(c => { const e = c.querySelector("[data-testid='stBidiComponentRegular']");
+                  return e && e.dataset.drawn !== undefined && e.dataset.measured === e.dataset.drawn; })"""
 
 
 def wait_idle(page, chart: bool = True, timeout: float = 30_000) -> None:
-    """Until the script has finished, the page's column width is reported and drawn with, and
-    (by default) the first chart holds data."""
-    page.wait_for_selector(IDLE, timeout=timeout)
-    page.wait_for_function(JS_WIDTH_SETTLED, timeout=timeout)
-    page.wait_for_selector(IDLE, timeout=timeout)
-    if chart:
-        page.wait_for_function(JS_HAS_CHART, arg=0, timeout=timeout)
+    """Until the script has finished, (by default) the first chart holds data, and the page's
+    column width is reported and drawn with (a report is a rerun: then it has finished too)."""
+    for _ in range(2):
         page.wait_for_selector(IDLE, timeout=timeout)
+        if chart:
+            page.wait_for_function(JS_HAS_CHART, arg=0, timeout=timeout)
+        page.wait_for_function(JS_WIDTH_SETTLED, timeout=timeout)
+    page.wait_for_selector(IDLE, timeout=timeout)
