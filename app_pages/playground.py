@@ -4,7 +4,7 @@ from functools import partial
 
 import streamlit as st
 
-from ui import cache, chrome, viewport
+from ui import cache, chrome
 from ui.pagestate import PageState
 from viz.state import Scenario, surface_of
 from viz import figures, presets
@@ -16,7 +16,7 @@ def body(ps: PageState, sc: Scenario) -> None:
     s = surface_of(sc.surface)
     paths = cache.paths(sc)
     # on a projector a fixed height that fits; otherwise the height the column's width needs
-    width = None if ps.present else viewport.reported(ps.key("width"))
+    width = ps.column_width()
     height = figures.PRESENT_HEIGHT if ps.present else None if width else figures.contour_height(s, 760)
     inside = False if ps.present else st.toggle(
         "Inside one step", key=ps.key("inside"),
@@ -41,7 +41,6 @@ def body(ps: PageState, sc: Scenario) -> None:
         chrome.summary(sc.link, s, paths)
     if not ps.present:
         chrome.exports(ps, sc, figure)
-        viewport.reporter(ps.key("width"))  # last: its width is the column's, and it takes no room above
 
 
-chrome.page(P, presets.ZIGZAG, title="Optimizer playground", intro=chrome.surface_intro, body=body)
+chrome.page(P, presets.ZIGZAG, title="Optimizer playground", intro=chrome.surface_intro, body=body, fit=True)

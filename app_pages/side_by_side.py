@@ -4,7 +4,7 @@ from functools import partial
 
 import streamlit as st
 
-from ui import cache, chrome, viewport
+from ui import cache, chrome
 from ui.pagestate import PageState
 from viz.state import Scenario, surface_of
 from viz import figures, presets
@@ -15,15 +15,14 @@ P = "sbs"
 def body(ps: PageState, sc: Scenario) -> None:
     s = surface_of(sc.surface)
     paths = cache.paths(sc)
-    width = None if ps.present else viewport.reported(ps.key("width"))  # on a projector: rows that fit
+    width = ps.column_width()  # None on a projector: rows that fit it
     figure = partial(cache.panels, sc.link, figures.panel_row_height(s, ps.present), 2, width)
     st.plotly_chart(figure(), key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
     chrome.summary(sc.link, s, paths)
     if not ps.present:
         chrome.exports(ps, sc, figure)
-        viewport.reporter(ps.key("width"))  # last: its width is the column's, and it takes no room above
 
 
-chrome.page(P, presets.TEXTBOOK, title="Side by side", min_runs=2, max_runs=4, body=body,
+chrome.page(P, presets.TEXTBOOK, title="Side by side", min_runs=2, max_runs=4, body=body, fit=True,
             intro=lambda s: chrome.surface_intro(s, "One optimizer per panel, identical axes; "
                                                        "Play moves them all together."))

@@ -184,6 +184,12 @@ class Surface:
         return (x1 - x0, y1 - y0)
 
     @property
+    def aspect(self) -> float:
+        """The plot window's height over its width (drawn at equal aspect)."""
+        width, height = self.size
+        return height / width
+
+    @property
     def span(self) -> float:
         """The window's larger side: the natural length scale for tolerances."""
         return max(self.size)

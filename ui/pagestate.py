@@ -21,7 +21,7 @@ import surfaces
 from viz import presets, state
 from viz.state import Run, Scenario
 
-from . import cache
+from . import cache, viewport
 
 
 EXAMPLE_FORMULA = ("sin(x)*cos(y) + 0.1*(x^2 + y^2)", (-5.0, 5.0), (-5.0, 5.0))
@@ -56,6 +56,11 @@ class PageState:
     @property
     def present(self) -> bool:
         return bool(st.session_state.get(self.key("present"), False))
+
+    def column_width(self) -> int | None:
+        """The width the browser draws the page's main column at (ui/viewport.py); None until it
+        has said, and on a projector, whose views keep their fixed heights."""
+        return None if self.present else viewport.reported(self.key("width"))
 
     @property
     def problems(self) -> list[str]:

@@ -8,8 +8,11 @@ Reports are rounded to ``STEP`` px, so that a class's laptops share a few figure
 report reruns only the view's fragment.  The element also keeps the width in a cookie, so
 that a returning browser's first run already knows it (no report, no second drawing).
 Until then (and for clients that run no JavaScript, such as ``AppTest``) the width is
-unknown: ``None``.  The load test's
-students report one, as their browsers would (tools/loadtest/students.py).
+unknown: ``None``.  The load test's students report one, as their browsers would
+(tools/loadtest/students.py).
+
+A page asks for it with ``chrome.page(..., fit=True)``, which mounts the element after the
+page's body, and reads it with ``PageState.column_width()``.
 """
 
 from __future__ import annotations

@@ -386,8 +386,8 @@ CLICK_REACH = 34  # px from a grid point that a click still lands on it (layout.
 def click_reach(surface, plot_w: float, plot_h: float, n: int = 21) -> int:
     """``CLICK_REACH``, or more on a plot area so large that half a click-grid cell's diagonal
     is farther: a click in the middle of a cell must still reach a point."""
-    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
-    cell = max(x1 - x0, y1 - y0) / (n - 1) * min(plot_w / (x1 - x0), plot_h / (y1 - y0))
+    (width, height), step = surface.size, surface.span / (n - 1)
+    cell = step * min(plot_w / width, plot_h / height)  # px: equal aspect, the tighter side
     return max(CLICK_REACH, int(np.ceil(0.75 * cell)))
 
 
@@ -892,15 +892,13 @@ PRESENT_HEIGHT = 540
 def panel_row_height(surface, present: bool = False) -> int:
     """A row of side-by-side panels as tall as its window needs at ~420 px per panel (a flat
     window gets a flat row, not dead space), and short enough for a projector."""
-    ratio = np.ptp(surface.y_range) / np.ptp(surface.x_range)
-    return int(min(max(420 * ratio + 60, 200), 235 if present else 380))
+    return int(min(max(420 * surface.aspect + 60, 200), 235 if present else 380))
 
 
 def contour_height(surface, width: int = 640, extra: int = 190) -> int:
     """A height that fits the window at equal aspect in a plot area ``width`` px wide,
     plus legend and controls."""
-    ratio = np.ptp(surface.y_range) / np.ptp(surface.x_range)
-    return int(min(max(width * ratio + extra, 430), 700))
+    return int(min(max(width * surface.aspect + extra, 430), 700))
 
 
 FIT_MOST = 700  # px: the tallest a fitted figure gets (a wide screen gets a narrower plot)
@@ -910,8 +908,7 @@ def fitted_height(surface, plot_width: int, margins: int) -> int:
     """The figure height whose plot area, ``plot_width`` px wide under ``margins`` px of top and
     bottom margin, shows the window at equal aspect with no band left empty; at most
     ``FIT_MOST`` (the plot is then narrower instead), and at least 160 px of plot."""
-    ratio = np.ptp(surface.y_range) / np.ptp(surface.x_range)
-    return int(min(max(plot_width * ratio, 160) + margins, FIT_MOST))
+    return int(min(max(plot_width * surface.aspect, 160) + margins, FIT_MOST))
 
 
 LEGEND_ROW = 33  # px each further row of a horizontal legend takes (15 px font)
@@ -1085,8 +1082,7 @@ def _panels_figure(surface, grid, paths, start, cols, height_per_row, width, bud
     w, h = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
     height = height_per_row * rows + 60
     if width:
-        panel_h = min((width - margin["l"] - margin["r"]) * w * np.ptp(surface.y_range) / np.ptp(surface.x_range),
-                      PANEL_MOST)
+        panel_h = min((width - margin["l"] - margin["r"]) * w * surface.aspect, PANEL_MOST)
         plot_h = rows * panel_h + (rows - 1) * PANEL_GAP
         gap_y, h = PANEL_GAP / plot_h, panel_h / plot_h
         height = int(np.ceil(plot_h)) + margin["t"] + margin["b"]
