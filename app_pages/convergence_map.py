@@ -22,7 +22,8 @@ def body(ps: PageState, sc: Scenario) -> None:
     color_by = st.segmented_control("Colour by", list(COLOR_BY), format_func=COLOR_BY.__getitem__,
                                     key=ps.key("color"),
                                     default="basin" if len(maps.local_minima(s)) > 1 else "loss")
-    fig = cache.map_figure(sc.link, color_by or "loss", 460 if ps.present else 520)
+    # on a projector a fixed height that fits; otherwise the height the column's width needs
+    fig = cache.map_figure(sc.link, color_by or "loss", 460 if ps.present else 520, ps.column_width())
     st.plotly_chart(fig, key=ps.key("chart"), on_select=partial(chrome.open_map_pick, ps, sc.link),
                     selection_mode=("points",),
                     theme=None, width="stretch", config={"displaylogo": False, "scrollZoom": False})
@@ -30,7 +31,7 @@ def body(ps: PageState, sc: Scenario) -> None:
 
 
 chrome.page(P, presets.MAP, title="Convergence map", max_runs=maps.MAX_PANELS, noise=False, start=False,
-            body=body,
+            body=body, fit=True,
             intro=lambda s: chrome.surface_intro(
                 s, "Each optimizer runs from 100 × 100 starts covering the window, one batch per "
                    "optimizer, and each cell is coloured by where the path from it ends. Hover a cell "

@@ -1076,8 +1076,25 @@ def test_side_by_side_draws_its_panels_for_the_reported_column_width(width):
     assert link_of(at) == before
 
 
+@pytest.mark.parametrize("width", [560, 1160])
+def test_the_convergence_map_draws_its_panels_for_the_reported_column_width(width):
+    from ui import cache
+    from viz import maps
+    at = page("convergence_map")
+    before, plain = link_of(at), charts(at)["map.chart"]["layout"]["height"]
+    assert plain == 520 and len(at.get("bidi_component")) == 1
+    at.session_state["map.width"] = {"width": width}
+    at.run()
+    ok(at)
+    sc = presets.MAP
+    fitted = maps.map_figure(surfaces.get(sc.surface), cache.convergence_maps(sc.link), "basin",
+                             width=width).thawed()["layout"]["height"]
+    assert charts(at)["map.chart"]["layout"]["height"] == fitted != plain
+    assert link_of(at) == before
+
+
 @pytest.mark.parametrize("name,key,height", [("playground", "pg", figures.PRESENT_HEIGHT),
-                                             ("side_by_side", "sbs", None)])
+                                             ("side_by_side", "sbs", None), ("convergence_map", "map", 460)])
 def test_presentation_mode_keeps_its_projector_height_and_mounts_no_reporter(name, key, height):
     at = page(name, present="1")
     drawn = charts(at)[f"{key}.chart"]["layout"]["height"]

@@ -556,9 +556,12 @@ JS_FIT_TO_WIDTH = """([figMost, panelMost]) =>
               across: Math.round((dx[1] - dx[0]) * L._size.w - p.width),
               down: Math.round((dy[1] - dy[0]) * L._size.h - p.height),
               top: g.layout.margin.t, got: L._size.t,
-              tallest: L.height >= figMost || (n !== '' && p.height >= panelMost - 1)};
+              pushed: ['b', 'r'].filter(m => L._size[m] !== g.layout.margin[m])
+                                .map(m => `${m} ${g.layout.margin[m]} → ${L._size[m]}`).join(', '),
+              // the Playground's one plot is capped by its figure's height, a panel by its own
+              tallest: L.height >= figMost || (!g.closest('.st-key-pg-chart') && p.height >= panelMost - 1)};
     });
-  }).filter(f => (f.across > 24 && !f.tallest) || f.down > 24 || f.got !== f.top)"""
+  }).filter(f => (f.across > 24 && !f.tallest) || f.down > 24 || f.got !== f.top || f.pushed)"""
 
 
 JS_TEXT_CLASH = """() => {
@@ -667,12 +670,15 @@ def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
     page = new_page({"width": PROJECTOR_SIZES[0][0], "height": PROJECTOR_SIZES[0][1]})
     extra = {"present": "1"} if mode == "present" else {}
     views: list[tuple[str, str | None]] = [(f"page-{name}", path) for name, path in PAGES.items()]
+    # four maps coloured by loss: two rows of panels on a narrow column, and the colour bar
+    views.append(("page-convergence_map-four", PAGES["convergence_map"] + "?surface=rosenbrock&opt=sgd"
+                  "&opt=adam&opt=momentum&opt=rmsprop"))
     views += [(f"lesson-{p.key}", None) for p in sorted(presets.PRESETS, key=lambda p: p.key == "textbook")]
     results, problems = {}, []
     for view, path in views:
         if path is not None:
-            open_app(page, app_url + path + ("?" + urlencode(extra) if extra else ""),
-                     chart=view.removeprefix("page-") in CHART_PAGES, timeout=60_000)
+            open_app(page, app_url + path + (("&" if "?" in path else "?") + urlencode(extra) if extra else ""),
+                     chart=view.removeprefix("page-").removesuffix("-four") in CHART_PAGES, timeout=60_000)
         else:
             if urlparse(page.url).path not in ("", "/"):
                 open_app(page, app_url + "/" + ("?" + urlencode(extra) if extra else ""))
@@ -694,11 +700,11 @@ def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
             for f in page.evaluate(JS_FIT_TO_WIDTH, [figures.FIT_MOST, figures.PANEL_MOST]):
                 problems.append(f"{view} at {size[0]}x{size[1]}: plot {f['subplot']}, drawn for the column's "
                                 f"width, leaves {f['across']} px unused across and {f['down']} px down; the top "
-                                f"margin asked {f['top']} px and got {f['got']}")
+                                f"margin asked {f['top']} px and got {f['got']}; pushed margins: {f['pushed'] or 'none'}")
             covering = page.evaluate(JS_LEGEND_OVER_PLOT)
             if covering:
                 problems.append(f"{view} at {size[0]}x{size[1]}: legend covers {covering} px of the plot")
-            if mode != "present" or (view.startswith("page-") and view[5:] not in CHART_PAGES):
+            if mode != "present" or (view.startswith("page-") and view[5:].removesuffix("-four") not in CHART_PAGES):
                 continue
             fit = page.evaluate(JS_FIT)
             bad = misfits(fit, play=view.startswith("lesson-") or view.removeprefix("page-") in PLAY_PAGES)

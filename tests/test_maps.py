@@ -18,7 +18,7 @@ import pytest
 
 import optimizers
 import surfaces
-from viz import maps
+from viz import figures, maps
 from viz.state import Run
 
 BUDGET = 400_000
@@ -284,3 +284,66 @@ def test_map_figure_rejects_bad_arguments():
         maps.map_figure(s, res, "colour")
     with pytest.raises(ValueError, match="1 to 4 optimizers, got 5"):
         maps.map_figure(s, res * 5, "loss")
+
+
+# --- drawn for the column's width -------------------------------------------------------------
+
+def _plot_area(lay: dict) -> tuple[float, float]:
+    m = lay["margin"]
+    return WIDTH - m["l"] - m["r"], lay["height"] - m["t"] - m["b"]
+
+
+WIDTH = 700
+
+
+@pytest.mark.parametrize("color_by", ["loss", "basin"])
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_a_map_drawn_for_its_width_leaves_no_band_empty(four, color_by, k):
+    """Each panel's plot, at equal aspect, fills its share of the width and all of its height
+    (up to PANEL_MOST): the figure is as tall as the panels, their gaps and its margins."""
+    s, res = four
+    lay = maps.map_figure(s, res[:k], color_by, width=WIDTH).thawed()["layout"]
+    plot_w, plot_h = _plot_area(lay)
+    cols = maps.map_columns(k, plot_w)
+    rows = -(-k // cols)
+    assert (cols, rows) == ((k, 1) if k <= 2 else (2, 2))  # 3 or 4 panels at 700 px: under 200 px each
+    for i in range(k):
+        ax = "" if i == 0 else str(i + 1)
+        dx, dy = lay[f"xaxis{ax}"]["domain"], lay[f"yaxis{ax}"]["domain"]
+        panel_w, panel_h = (dx[1] - dx[0]) * plot_w, (dy[1] - dy[0]) * plot_h
+        assert panel_h == pytest.approx(min(panel_w * s.aspect, figures.PANEL_MOST), abs=1.0), (i, panel_w, panel_h)
+        row, col = divmod(i, cols)
+        # reading order: left to right, then the next row below
+        assert dx[0] == pytest.approx(col * (dx[1] - dx[0] + maps.PANEL_GAP_X)) and \
+            dy[1] == pytest.approx(1 - row * (panel_h + figures.PANEL_GAP) / plot_h, abs=1e-3)
+        title = lay["yaxis" + ax].get("title")
+        assert (title is not None) == (col == 0) and lay["yaxis" + ax].get("showticklabels", True) == (col == 0)
+    assert lay["height"] == pytest.approx(
+        rows * panel_h + (rows - 1) * figures.PANEL_GAP + lay["margin"]["t"] + lay["margin"]["b"], abs=1.0)
+
+
+def test_three_or_four_maps_stay_in_one_row_when_the_width_allows_or_is_unknown():
+    assert maps.map_columns(4, 1200) == 4 and maps.map_columns(3, 700) == 3
+    assert maps.map_columns(4, 700) == 2 and maps.map_columns(3, 500) == 2
+    assert maps.map_columns(4, None) == 4  # a projector's fixed height: one row, as before
+    assert maps.map_columns(2, 300) == 2
+
+
+def test_a_map_without_a_width_keeps_the_height_it_is_given(four):
+    s, res = four
+    for color_by in ("loss", "basin"):
+        lay = maps.map_figure(s, res, color_by, height=460).thawed()["layout"]
+        assert lay["height"] == 460 and all("domain" in lay[f"yaxis{a}"] and lay[f"yaxis{a}"]["domain"] == [0.0, 1.0]
+                                            for a in ("", "2", "3", "4"))
+
+
+def test_the_basin_legend_gets_the_rows_it_wraps_into():
+    """The bottom margin holds every row of the legend (plotly.js would otherwise push it and lay
+    the figure out twice); calibrated against Chromium, which wrapped Himmelblau's six entries
+    into 3 rows at 484 px of plot, 2 at 740 and 1 at 1060."""
+    s, res = map_results("himmelblau", ("sgd", "adam"))
+    b = {w: maps.map_figure(s, res, "basin", width=w + 80).thawed()["layout"]["margin"]["b"] for w in (484, 740, 1060)}
+    one = maps.LEGEND_DROP + maps.LEGEND_ROW + maps.LEGEND_PAD
+    assert b == {484: one + 2 * maps.LEGEND_ROW, 740: one + maps.LEGEND_ROW, 1060: one}
+    loss = maps.map_figure(s, res, "loss", width=800).thawed()["layout"]
+    assert loss["margin"]["r"] == maps.COLORBAR_MARGIN and loss["coloraxis"]["colorbar"]["x"] == 1

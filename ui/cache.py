@@ -399,9 +399,10 @@ def _fitting_map(surface: str, run_text: str, steps: int):
 
 
 @lru_cache(maxsize=16)
-def map_figure(link: str, color_by: str, height: int) -> figures.PlainFigure:
+def map_figure(link: str, color_by: str, height: int, width: int | None) -> figures.PlainFigure:
     sc = _scenario(link)
-    return maps.map_figure(surface_of(sc.surface), convergence_maps(link), color_by=color_by, height=height)
+    return maps.map_figure(surface_of(sc.surface), convergence_maps(link), color_by=color_by, height=height,
+                           width=width)
 
 
 # --- inside one step (issue 10) -----------------------------------------------------------------

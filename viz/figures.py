@@ -914,13 +914,14 @@ def fitted_height(surface, plot_width: int, margins: int) -> int:
 LEGEND_ROW = 33  # px each further row of a horizontal legend takes (15 px font)
 
 
-def legend_rows(labels: list[str], plot_width: int) -> int:
+def legend_rows(labels: list[str], plot_width: int, symbol: float = 38, per_char: float = 8) -> int:
     """The rows plotly.js wraps a horizontal legend of these entries into over a plot area
-    ``plot_width`` px wide: an entry is its symbol and about 8 px a character (Chromium,
-    the legend's 15 px font; measured entries were within 10 px of this)."""
+    ``plot_width`` px wide: an entry is its ``symbol`` and about ``per_char`` px a character
+    (Chromium; the defaults are the 15 px legend font's, and measured entries were within
+    10 px of them)."""
     rows, used = 1, 0
     for label in labels:
-        entry = 38 + 8 * len(label)
+        entry = symbol + per_char * len(label)
         if used and used + entry > plot_width:
             rows, used = rows + 1, 0
         used += entry + 3

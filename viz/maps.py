@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 import optimizers
-from viz.figures import RERUN_BUDGET, FONT, PAPER, _b64, _fast, color, fmt, run_label, sent_size
+from viz.figures import PANEL_GAP, PANEL_MOST, RERUN_BUDGET, legend_rows, FONT, PAPER, _b64, _fast, color, fmt, run_label, sent_size
 from viz.sweep import _points, _readonly, loss_gap, settle_step, tolerance
 
 NONE, DIVERGED = -1, -2
@@ -290,7 +290,7 @@ def _loss_axis(key: LossKey) -> dict:
     return dict(cmin=0, cmax=255, colorscale=scale, showscale=True,
                 colorbar=dict(title=dict(text=title, side="top"), tickmode="array",
                               tickvals=[float(x) for x in vals] + [247.5], ticktext=text + ["diverged"],
-                              len=0.9, thickness=16, outlinewidth=0))
+                              len=0.9, thickness=16, outlinewidth=0, x=1, xanchor="left"))
 
 
 def minimum_name(m) -> str:
@@ -304,8 +304,12 @@ def click_stride(n_panels: int, n: int) -> int:
     return max(1, math.ceil(n / math.isqrt(per_panel)))
 
 
-def map_figure(surface, results, color_by: str = "loss", height: int = 480):
+def map_figure(surface, results, color_by: str = "loss", height: int = 480, width: int | None = None):
     """One panel per optimizer (1 to 4) side by side, one shared colour key.
+
+    ``width``: how wide the browser draws the figure, if known: the figure is then as tall as
+    its panels need at their width (at most ``PANEL_MOST`` px of panel), and ``height`` is not
+    used.
 
     ``results`` is a list of ``(Run, MapResult)`` over the same grid.
     ``color_by="loss"``: log10 of the final loss on one colour bar shared by
@@ -326,25 +330,69 @@ def map_figure(surface, results, color_by: str = "loss", height: int = 480):
     n = max(len(r.xs) for _, r in results)
     stride = click_stride(len(results), n)
     while True:
-        fig = _map_figure(surface, results, color_by, height, stride)
+        fig = _map_figure(surface, results, color_by, height, width, stride)
         if sent_size(fig) <= RERUN_BUDGET or stride >= n:  # the map is its page's one chart
             return fig
         stride += 1
 
 
-def _map_figure(surface, results, color_by, height, stride):
+LEGEND_DROP = 72  # px from the panels' bottom edge to the legend's top: under the x tick labels
+LEGEND_ROW = 20   # px a row of the basin legend takes (13 px font, 14 px squares)
+LEGEND_PAD = 23   # px under the legend's last row
+COLORBAR_MARGIN = 125  # px right of the panels: the loss colour bar with its tick labels
+PANEL_GAP_X = 0.05     # of the plot area's width, between two panels of a row
+MAP_PANEL_LEAST = 200  # px: three or four panels narrower than this go in two rows
+
+
+def _basin_legend(minima) -> list[tuple[str, str]]:
+    """The basin colours' legend: each minimum by its coordinates, then none and diverged."""
+    legend = []
+    if len(minima) <= len(BASIN_COLORS):
+        legend += [(f"minimum {minimum_name(m)}", BASIN_COLORS[j]) for j, m in enumerate(minima)]
+    else:
+        legend.append((f"{len(minima)} local minima (colours repeat; hover gives the end point)",
+                       BASIN_COLORS[0]))
+    return legend + [("no minimum reached", NONE_COLOR), ("diverged", DIVERGED_COLOR)]
+
+
+def map_columns(k: int, plot_width: float | None) -> int:
+    """Panels a row: all of them, unless the figure's known width would draw three or four
+    narrower than ``MAP_PANEL_LEAST`` px; then two rows of two (or two and one)."""
+    if not plot_width or k <= 2 or (plot_width - (k - 1) * PANEL_GAP_X * plot_width) / k >= MAP_PANEL_LEAST:
+        return k
+    return 2
+
+
+def _map_figure(surface, results, color_by, height, width, stride):
     k = len(results)
     maps = [r for _, r in results]
-    gap = 0.05 if k > 1 else 0.0
-    right = 0.9 if color_by == "loss" else 1.0
-    w = (right - gap * (k - 1)) / k
     (x0, x1), (y0, y1) = surface.x_range, surface.y_range
     xname, yname = getattr(surface, "axis_names", ("x", "y"))
     data, annotations = [], []
+    minima = maps[0].minima
+    legend = _basin_legend(minima) if color_by == "basin" else []
+    # the loss colour bar, its ticks and its "diverged" label in the right margin
+    margin = dict(l=60, r=COLORBAR_MARGIN if color_by == "loss" else 20, t=50, b=60)
+    plot_w = width - margin["l"] - margin["r"] if width else None
+    if legend:  # room for every row the legend wraps into, so plotly.js need not push the margin
+        # (the width a projector's figure is drawn at is not known: one row is assumed there)
+        rows = legend_rows([name for name, _ in legend], plot_w, symbol=57, per_char=6.2) if width else 1
+        margin["b"] = LEGEND_DROP + LEGEND_ROW * rows + LEGEND_PAD
+    cols = map_columns(k, plot_w)
+    rows = -(-k // cols)
+    gap = PANEL_GAP_X if cols > 1 else 0.0
+    w = (1 - gap * (cols - 1)) / cols
+    h, gap_y = 1.0, 0.0
+    if width:  # the panels' height follows from their width: no empty bands above and below
+        panel_h = min(plot_w * w * surface.aspect, PANEL_MOST)
+        plot_h = rows * panel_h + (rows - 1) * PANEL_GAP
+        h, gap_y = panel_h / plot_h, PANEL_GAP / plot_h
+        height = int(np.ceil(plot_h)) + margin["t"] + margin["b"]
+    plot_h = height - margin["t"] - margin["b"]
     layout = dict(font=FONT, paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height,
-                  margin=dict(l=60, r=20, t=50, b=110), hovermode="closest", clickmode="event+select",
+                  margin=margin, hovermode="closest", clickmode="event+select",
                   dragmode="zoom", uirevision="keep",
-                  legend=dict(orientation="h", x=0, y=-0.2, yanchor="top", font=dict(size=13)))
+                  legend=dict(orientation="h", x=0, y=-LEGEND_DROP / plot_h, yanchor="top", font=dict(size=13)))
     if color_by == "loss":
         key = loss_key(surface, maps)
         layout["coloraxis"] = _loss_axis(key)
@@ -355,17 +403,18 @@ def _map_figure(surface, results, color_by, height, stride):
         layout["coloraxis"] = dict(cmin=-0.5, cmax=len(colors) - 0.5, colorscale=_discrete_scale(colors),
                                    showscale=False)
         z = list(codes)
-    minima = maps[0].minima
     for i, ((run, r), zi) in enumerate(zip(results, z)):
         ax = "" if i == 0 else str(i + 1)
         xa, ya = f"x{ax}", f"y{ax}"
-        left = i * (w + gap)
+        row, col = divmod(i, cols)
+        left, top = col * (w + gap), 1 - row * (h + gap_y)
         axis = dict(showgrid=False, zeroline=False, linecolor="#9aa5b1", mirror=True, ticks="outside")
         layout[f"xaxis{ax}"] = dict(axis, domain=[left, left + w], range=[x0, x1], anchor=ya,
                                     constrain="domain", **({} if i == 0 else dict(matches="x")))
-        layout[f"yaxis{ax}"] = dict(axis, range=[y0, y1], anchor=xa, scaleanchor=xa, scaleratio=1,
-                                    constrain="domain", **(dict(title=dict(text=yname)) if i == 0 else
-                                                           dict(matches="y", showticklabels=False)))
+        layout[f"yaxis{ax}"] = dict(axis, domain=[max(top - h, 0.0), top], range=[y0, y1], anchor=xa,
+                                    scaleanchor=xa, scaleratio=1, constrain="domain",
+                                    **({} if i == 0 else dict(matches="y")),
+                                    **(dict(title=dict(text=yname)) if col == 0 else dict(showticklabels=False)))
         # The x name at the end of the axis: under it, it would sit on the legend row.
         annotations.append(dict(text=f"<i>{xname}</i>", xref=f"{xa} domain", yref=f"{ya} domain", x=1, y=0,
                                 xanchor="left", yanchor="middle", xshift=6, showarrow=False,
@@ -385,19 +434,11 @@ def _map_figure(surface, results, color_by, height, stride):
                              showlegend=False, hoverinfo="skip", name="minima",
                              marker=dict(size=11, symbol="x-thin",
                                          line=dict(width=2, color="#ffffff"))))
-    if color_by == "basin":
-        legend = []
-        if len(minima) <= len(BASIN_COLORS):
-            legend += [(f"minimum {minimum_name(m)}", BASIN_COLORS[j]) for j, m in enumerate(minima)]
-        else:
-            legend.append((f"{len(minima)} local minima (colours repeat; hover gives the end point)",
-                           BASIN_COLORS[0]))
-        legend += [("no minimum reached", NONE_COLOR), ("diverged", DIVERGED_COLOR)]
-        for name, c in legend:
-            data.append(dict(type="scatter", mode="markers", x=[None], y=[None], name=name,
-                             showlegend=True, hoverinfo="skip",
-                             marker=dict(size=14, symbol="square", color=c,
-                                         line=dict(color="#666666", width=1))))
+    for name, c in legend:
+        data.append(dict(type="scatter", mode="markers", x=[None], y=[None], name=name,
+                         showlegend=True, hoverinfo="skip",
+                         marker=dict(size=14, symbol="square", color=c,
+                                     line=dict(color="#666666", width=1))))
     layout["annotations"] = annotations
     layout["showlegend"] = color_by == "basin"
     return _fast(data, layout)
