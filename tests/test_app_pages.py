@@ -1122,3 +1122,19 @@ def test_a_reported_width_wins_over_the_cookie(monkeypatch):
     at.run()
     ok(at)
     assert charts(at)["pg.chart"]["layout"]["height"] == _fitted(presets.ZIGZAG.link, 1160)
+
+
+@pytest.mark.parametrize("name", ["playground", "side_by_side", "surface_3d"])
+def test_every_run_tells_the_browser_each_number_inputs_value(name):
+    """A number input with no value argument defaults to its minimum; a run that does not send
+    its value leaves the browser showing what it holds, and after a page switch and a quick
+    rerun Streamlit's browser sometimes holds nothing (the start read x₀ = −5, the Himmelblau
+    window's edge, while the path started at −1.55). So every run sends the value."""
+    at = page(name, noise="0.5")  # the noise seed's input is shown too
+    for _ in range(2):  # the first run seeds the keys; the second is any later rerun
+        at.run()
+        ok(at)
+        inputs = [w for w in at.number_input if w.key]
+        assert {w.key.split(".")[-1] for w in inputs} >= {"x0", "y0", "seed"}
+        for w in inputs:
+            assert w.proto.set_value and w.proto.value == pytest.approx(at.session_state[w.key]), w.key

@@ -31,6 +31,21 @@ def _labels(options: tuple) -> dict:
     return {o: fmt(o) for o in options}
 
 
+def number_input(container, label: str, *, key: str, **kwargs) -> None:
+    """``container.number_input`` keyed by ``key``, its value sent to the browser on every run.
+
+    A number input with no ``value`` argument tells the browser its value only in a run that
+    set its key through session state; otherwise the browser keeps what it holds, and where it
+    holds nothing it shows the input's minimum.  Streamlit 1.67's browser sometimes holds
+    nothing after a page switch followed by a quick rerun (a map cell opening the Playground,
+    then the column-width report): the Playground's start read x₀ = −5 while its path started
+    at −1.55.  Setting the key to its own value makes every run send it."""
+    ss = st.session_state
+    if key in ss:
+        ss[key] = ss[key]
+    container.number_input(label, key=key, **kwargs)
+
+
 def _slider(label: str, options: tuple, key: str, help: str = "", container=st) -> None:
     opts = with_value(options, st.session_state.get(key))
     labels = _labels(opts)
@@ -64,10 +79,10 @@ def schedule_controls(ps: PageState, i: int) -> None:
     for col, knob in zip(cols, spec.knobs):
         key = ps.key("run", i, "sched", knob.name)
         if knob.scale == "int":
-            col.number_input(knob.name, min_value=1, max_value=int(knob.hi), step=1, key=key, help=knob.help)
+            number_input(col, knob.name, min_value=1, max_value=int(knob.hi), step=1, key=key, help=knob.help)
         else:
-            col.number_input(knob.name, min_value=0.0, max_value=float(knob.hi), step=0.01, key=key,
-                             format="%.4g", help=knob.help)
+            number_input(col, knob.name, min_value=0.0, max_value=float(knob.hi), step=0.01, key=key,
+                         format="%.4g", help=knob.help)
     err = st.session_state.get(ps.key("run", i, "sched_error"))
     if err:
         st.warning(escape_text(err), icon=":material/warning:")
@@ -194,10 +209,10 @@ def view_controls(ps: PageState, box, *, start: bool = True, noise: bool = True)
             run_controls(ps, i, run.name, labels[i], advanced)
         s = state.surface_of(sc.surface)
         if start:
-            st.number_input("Start x₀", min_value=float(s.x_range[0]),
-                            max_value=float(s.x_range[1]), key=ps.key("x0"), step=0.1, format="%.3f")
-            st.number_input("Start y₀", min_value=float(s.y_range[0]), max_value=float(s.y_range[1]),
-                            key=ps.key("y0"), step=0.1, format="%.3f")
+            number_input(st, "Start x₀", min_value=float(s.x_range[0]),
+                         max_value=float(s.x_range[1]), key=ps.key("x0"), step=0.1, format="%.3f")
+            number_input(st, "Start y₀", min_value=float(s.y_range[0]), max_value=float(s.y_range[1]),
+                         key=ps.key("y0"), step=0.1, format="%.3f")
         _slider("Steps", STEPS, ps.key("steps"))
         if not noise:
             return
@@ -212,7 +227,7 @@ def view_controls(ps: PageState, box, *, start: bool = True, noise: bool = True)
                 help="Gaussian noise of this standard deviation added to every gradient "
                      "(a stand-in for minibatch noise).")
         if ss.get(ps.key("noise")) or ss.get(ps.key("batch")):
-            st.number_input("Noise seed", min_value=0, max_value=state.MAX_SEED, step=1, key=ps.key("seed"))
+            number_input(st, "Noise seed", min_value=0, max_value=state.MAX_SEED, step=1, key=ps.key("seed"))
             _slider("Noise cloud (runs)", CLOUD, ps.key("cloud"),
                     help="Run each optimizer this many times under different noise: the runs are "
                          "drawn faintly, their mean path in full colour. 0: one run.")
