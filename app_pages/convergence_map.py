@@ -23,7 +23,8 @@ def body(ps: PageState, sc: Scenario) -> None:
                                     key=ps.key("color"),
                                     default="basin" if len(maps.local_minima(s)) > 1 else "loss")
     # on a projector a fixed height that fits; otherwise the height the column's width needs
-    fig = cache.map_figure(sc.link, color_by or "loss", 460 if ps.present else 520, ps.column_width())
+    fig = cache.map_figure(sc.link, color_by or "loss", 460 if ps.present else 520,
+                           None if ps.present else ps.column_width())
     st.plotly_chart(fig, key=ps.key("chart"), on_select=partial(chrome.open_map_pick, ps, sc.link),
                     selection_mode=("points",),
                     theme=None, width="stretch", config={"displaylogo": False, "scrollZoom": False})

@@ -15,7 +15,8 @@ P = "pg"
 def body(ps: PageState, sc: Scenario) -> None:
     s = surface_of(sc.surface)
     paths = cache.paths(sc)
-    # on a projector a fixed height that fits; otherwise the height the column's width needs
+    # on a projector a fixed height that fits (the width sets its legend's rows); otherwise the
+    # height the column's width needs
     width = ps.column_width()
     height = figures.PRESENT_HEIGHT if ps.present else None if width else figures.contour_height(s, 760)
     inside = False if ps.present else st.toggle(
@@ -43,4 +44,5 @@ def body(ps: PageState, sc: Scenario) -> None:
         chrome.exports(ps, sc, figure)
 
 
-chrome.page(P, presets.ZIGZAG, title="Optimizer playground", intro=chrome.surface_intro, body=body, fit=True)
+chrome.page(P, presets.ZIGZAG, title="Optimizer playground", intro=chrome.surface_intro, body=body, fit=True,
+            fit_present=True)

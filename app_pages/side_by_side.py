@@ -15,7 +15,7 @@ P = "sbs"
 def body(ps: PageState, sc: Scenario) -> None:
     s = surface_of(sc.surface)
     paths = cache.paths(sc)
-    width = ps.column_width()  # None on a projector: rows that fit it
+    width = None if ps.present else ps.column_width()  # on a projector: rows that fit it
     figure = partial(cache.panels, sc.link, figures.panel_row_height(s, ps.present), 2, width)
     st.plotly_chart(figure(), key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
     chrome.summary(sc.link, s, paths)

@@ -221,12 +221,13 @@ def click_until(page, where, done: str, arg, what: str) -> None:
 
 # Every column-width reporter on the page (ui/viewport.py) has measured the column, and the
 # server has drawn with that width (a report is one more rerun, right after the page is drawn).
-# A reporter is found by its element's key (a page's "<prefix>.width": class st-key-<prefix>-width),
+# A reporter is found by its element's key (a page's "<prefix>.width": class st-key-<prefix>-width;
+# in presentation mode "<prefix>.width.present"),
 # which the page has as soon as its run is drawn, before the reporter's script has run; and
 # "measured" must be there: a reporter called before its element was laid out measures
 # nothing yet, and reports a moment later.
 JS_WIDTH_SETTLED = """() => [...document.querySelectorAll("[class*='st-key-'][class*='-width']")]
-    .filter(c => [...c.classList].some(k => /^st-key-[a-z0-9]+-width$/.test(k)))
+    .filter(c => [...c.classList].some(k => /^st-key-[a-z0-9]+-width(-present)?$/.test(k)))
     .every(c => { const e = c.querySelector("[data-testid='stBidiComponentRegular']");
                   return e && e.dataset.drawn !== undefined && e.dataset.measured === e.dataset.drawn; })"""
 

@@ -1093,16 +1093,35 @@ def test_the_convergence_map_draws_its_panels_for_the_reported_column_width(widt
     assert link_of(at) == before
 
 
-@pytest.mark.parametrize("name,key,height", [("playground", "pg", figures.PRESENT_HEIGHT),
-                                             ("side_by_side", "sbs", None), ("convergence_map", "map", 460)])
+@pytest.mark.parametrize("name,key,height", [("side_by_side", "sbs", None), ("convergence_map", "map", 460)])
 def test_presentation_mode_keeps_its_projector_height_and_mounts_no_reporter(name, key, height):
     at = page(name, present="1")
     drawn = charts(at)[f"{key}.chart"]["layout"]["height"]
-    at.session_state[f"{key}.width"] = {"width": 840}
+    for state in (f"{key}.width", f"{key}.width.present"):
+        at.session_state[state] = {"width": 840}
     at.run()
     ok(at)
     assert charts(at)[f"{key}.chart"]["layout"]["height"] == (height or drawn)
     assert not at.get("bidi_component")
+
+
+def test_the_playground_on_a_projector_keeps_its_height_and_gives_its_legend_the_rows_it_needs():
+    """On a projector the Playground's reporter measures the column without the sidebar, under a
+    key and a cookie of its own: the figure keeps its projector height, and its top margin holds
+    the legend's rows at that width (a margin plotly.js pushes is a second layout per redraw)."""
+    at = page("playground", present="1", opt=["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+    assert len(at.get("bidi_component")) == 1
+    one_row = charts(at)["pg.chart"]["layout"]
+    assert one_row["height"] == figures.PRESENT_HEIGHT and one_row["margin"]["t"] == 45
+    at.session_state["pg.width"] = {"width": 2000}  # the normal mode's report: not this mode's
+    at.session_state["pg.width.present"] = {"width": 720}
+    at.run()
+    ok(at)
+    lay = charts(at)["pg.chart"]["layout"]
+    names = [t["name"] for t in charts(at)["pg.chart"]["data"] if t.get("showlegend")]
+    rows = figures.legend_rows(names, 720 - lay["margin"]["l"] - lay["margin"]["r"])
+    assert rows >= 2 and lay["height"] == figures.PRESENT_HEIGHT
+    assert lay["margin"]["t"] == 45 + figures.LEGEND_ROW * (rows - 1)
 
 
 @pytest.mark.parametrize("text,width", [("840", 840), ("560", 560), ("0840", 840), ("199", None), ("9000", None),
@@ -1115,7 +1134,7 @@ def test_a_width_cookie_is_read_only_when_it_holds_a_width(text, width):
 
 def test_a_reported_width_wins_over_the_cookie(monkeypatch):
     from ui import viewport
-    monkeypatch.setattr(viewport, "_cookie", lambda: 560)
+    monkeypatch.setattr(viewport, "_cookie", lambda name=viewport.COOKIE: 560 if name == viewport.COOKIE else None)
     at = app()
     assert charts(at)["pg.chart"]["layout"]["height"] == _fitted(presets.ZIGZAG.link, 560)  # a returning browser
     at.session_state["pg.width"] = {"width": 1160}

@@ -543,7 +543,7 @@ JS_ASPECT_SHRUNK = """() => [...document.querySelectorAll('.js-plotly-plot')]
 # its figures fills the area its domain gives it: at most 24 px unused across (unless the plot
 # is at its tallest: the figure at FIT_MOST, or a panel at PANEL_MOST) and down; and the
 # legend fits the top margin asked for it (no second layout).
-JS_FIT_TO_WIDTH = """([figMost, panelMost]) =>
+JS_FIT_TO_WIDTH = """([figMost, panelMost, present]) =>
   !document.querySelector("[data-testid='stBidiComponentRegular']") ? [] :
   [...document.querySelectorAll('.js-plotly-plot')].filter(g => g._fullLayout).flatMap(g => {
     const L = g._fullLayout;
@@ -561,7 +561,8 @@ JS_FIT_TO_WIDTH = """([figMost, panelMost]) =>
               // the Playground's one plot is capped by its figure's height, a panel by its own
               tallest: L.height >= figMost || (!g.closest('.st-key-pg-chart') && p.height >= panelMost - 1)};
     });
-  }).filter(f => (f.across > 24 && !f.tallest) || f.down > 24 || f.got !== f.top || f.pushed)"""
+  // on a projector the figures keep fixed heights: only their margins must hold what they asked for
+  }).filter(f => (!present && ((f.across > 24 && !f.tallest) || f.down > 24)) || f.got !== f.top || f.pushed)"""
 
 
 JS_TEXT_CLASH = """() => {
@@ -697,7 +698,7 @@ def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
             for x, y in page.evaluate(JS_ASPECT_SHRUNK):
                 problems.append(f"{view} at {size[0]}x{size[1]}: the plot fills neither the figure's width "
                                 f"nor its height (x domain {x}, y domain {y})")
-            for f in page.evaluate(JS_FIT_TO_WIDTH, [figures.FIT_MOST, figures.PANEL_MOST]):
+            for f in page.evaluate(JS_FIT_TO_WIDTH, [figures.FIT_MOST, figures.PANEL_MOST, mode == "present"]):
                 problems.append(f"{view} at {size[0]}x{size[1]}: plot {f['subplot']}, drawn for the column's "
                                 f"width, leaves {f['across']} px unused across and {f['down']} px down; the top "
                                 f"margin asked {f['top']} px and got {f['got']}; pushed margins: {f['pushed'] or 'none'}")

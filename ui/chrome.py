@@ -49,7 +49,7 @@ def surface_intro(s, tail: str = "") -> str:
 
 def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object], str],
          body: Callable[[PageState, Scenario], None], min_runs: int = 1, max_runs: int = state.MAX_RUNS,
-         start: bool = True, noise: bool = True, fit: bool = False) -> None:
+         start: bool = True, noise: bool = True, fit: bool = False, fit_present: bool = False) -> None:
     """Every page's skeleton: title, messages, link, then the page's ``body`` (its figure and
     numbers), and the sidebar; the page stops before its body when there is nothing to draw.
 
@@ -67,7 +67,8 @@ def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object]
     ``start``/``noise`` say whether the page uses those controls (a map covers
     every start; sweeps and maps run without noise).  ``fit``: the page draws its figure for
     its column's width (``PageState.column_width``), which the browser reports through an
-    element drawn after the body (ui/viewport.py; not on a projector)."""
+    element drawn after the body (ui/viewport.py); ``fit_present``: in presentation mode too
+    (where the page keeps its fixed heights and uses the width for its legend's rows)."""
     goto = st.session_state.pop("goto", None)  # a callback asked for another page
     if goto:
         st.switch_page(goto)
@@ -95,7 +96,7 @@ def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object]
         lesson_callout(ps, lesson)
         messages(ps, problems)
     ps.write_link(scenario)
-    view = _View(prefix, default, min_runs, max_runs, start, noise, fit, body, below,
+    view = _View(prefix, default, min_runs, max_runs, start, noise, fit_present if ps.present else fit, body, below,
                  _around(ps, problems, lesson))
     if len(scenario.runs) < min_runs:
         controls.view_controls(ps, below, start=start, noise=noise)
@@ -112,7 +113,7 @@ class _View(NamedTuple):
     max_runs: int
     start: bool
     noise: bool
-    fit: bool  # the body reads the column's width: mount its reporter
+    fit: bool  # the body reads the column's width in this mode: mount its reporter
     body: Callable[[PageState, Scenario], None]
     box: object  # the sidebar box of the view's controls
     around: tuple  # what the page shows around the view (``_around``) when it was drawn
@@ -146,8 +147,8 @@ def _view(view: _View, ps: PageState, scenario: Scenario) -> None:
 def _draw_view(view: _View, ps: PageState, scenario: Scenario) -> None:
     try:
         view.body(ps, scenario)
-        if view.fit and not ps.present:
-            viewport.reporter(ps.key("width"))  # last: its width is the column's, and it takes no room above
+        if view.fit:
+            viewport.reporter(*ps.width_keys())  # last: its width is the column's, and it takes no room above
     finally:  # the controls stay, whatever the body did
         controls.view_controls(ps, view.box, start=view.start, noise=view.noise)
 

@@ -59,8 +59,15 @@ class PageState:
 
     def column_width(self) -> int | None:
         """The width the browser draws the page's main column at (ui/viewport.py); None until it
-        has said, and on a projector, whose views keep their fixed heights."""
-        return None if self.present else viewport.reported(self.key("width"))
+        has said.  A projector's column (no sidebar) is measured and kept apart; its views keep
+        their fixed heights, so only a page that mounts its reporter there (``fit_present``)
+        hears of it."""
+        return viewport.reported(*self.width_keys())
+
+    def width_keys(self) -> tuple[str, str]:
+        """The reporter's state key and cookie for this mode."""
+        return (self.key("width", "present"), viewport.PRESENT_COOKIE) if self.present \
+            else (self.key("width"), viewport.COOKIE)
 
     @property
     def problems(self) -> list[str]:

@@ -12,7 +12,9 @@ unknown: ``None``.  The load test's students report one, as their browsers would
 (tools/loadtest/students.py).
 
 A page asks for it with ``chrome.page(..., fit=True)``, which mounts the element after the
-page's body, and reads it with ``PageState.column_width()``.
+page's body, and reads it with ``PageState.column_width()``.  Presentation mode has no sidebar,
+so its column is measured under a key and a cookie of its own, and only by a page that asks
+(``fit_present=True``: the Playground, whose legend's rows depend on it).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import streamlit as st
 
 STEP = 40             # px: reported widths are multiples of this
 COOKIE = "column_width"
+PRESENT_COOKIE = "column_width_present"  # presentation mode: no sidebar, a wider column
 WIDEST = 8000         # px: anything wider (or narrower than NARROWEST) is not a width
 NARROWEST = 200
 
@@ -63,12 +66,12 @@ def _reporter():
     return st.components.v2.component("column_width", js=_JS, isolate_styles=False)
 
 
-def reported(key: str) -> int | None:
-    """The column width the browser last reported under ``key``, else the one its cookie kept
-    from an earlier visit; None if neither is a width."""
+def reported(key: str, cookie: str = COOKIE) -> int | None:
+    """The column width the browser last reported under ``key``, else the one its ``cookie``
+    kept from an earlier visit; None if neither is a width."""
     state = st.session_state.get(key)
     width = _width(state.get("width")) if hasattr(state, "get") else None
-    return width if width is not None else _width(_cookie())
+    return width if width is not None else _width(_cookie(cookie))
 
 
 def _width(value) -> int | None:
@@ -77,9 +80,9 @@ def _width(value) -> int | None:
     return value
 
 
-def _cookie() -> int | None:
+def _cookie(name: str = COOKIE) -> int | None:
     try:
-        text = st.context.cookies.get(COOKIE)
+        text = st.context.cookies.get(name)
     except Exception:  # no browser request behind this run (AppTest, bare mode)
         return None
     return cookie_width(text)
@@ -91,9 +94,9 @@ def cookie_width(text) -> int | None:
         and len(text) <= 5 else None
 
 
-def reporter(key: str) -> None:
+def reporter(key: str, cookie: str = COOKIE) -> None:
     """Mount the measuring element (draw it where its width is the column's, e.g. last)."""
-    _reporter()(key=key, data={"step": STEP, "width": reported(key), "cookie": COOKIE},
+    _reporter()(key=key, data={"step": STEP, "width": reported(key, cookie), "cookie": cookie},
                 default={"width": None}, on_width_change=_ignore)
 
 
