@@ -1093,7 +1093,27 @@ def test_the_convergence_map_draws_its_panels_for_the_reported_column_width(widt
     assert link_of(at) == before
 
 
-@pytest.mark.parametrize("name,key,height", [("side_by_side", "sbs", None), ("convergence_map", "map", 460)])
+@pytest.mark.parametrize("width", [560, 1160])
+def test_the_sweep_draws_its_panels_for_the_reported_column_width(width):
+    from ui import cache
+    from viz import sweep
+    at = page("lr_sweep")
+    before, plain = link_of(at), charts(at)["lr.chart"]["layout"]
+    assert plain["height"] == 560 and len(at.get("bidi_component")) == 1
+    at.session_state["lr.width"] = {"width": width}
+    at.run()
+    ok(at)
+    sc = presets.SWEEP
+    fitted = sweep.sweep_figure(surfaces.get(sc.surface), cache.grid(sc.surface, 80), cache.sweeps(sc.link),
+                                sc.start, width=width).thawed()["layout"]
+    drawn = charts(at)["lr.chart"]["layout"]
+    assert (drawn["height"], drawn["yaxis2"]["domain"]) == (fitted["height"], fitted["yaxis2"]["domain"])
+    assert drawn["yaxis2"]["domain"] != plain["yaxis2"]["domain"]
+    assert link_of(at) == before
+
+
+@pytest.mark.parametrize("name,key,height", [("side_by_side", "sbs", None), ("convergence_map", "map", 460),
+                                             ("lr_sweep", "lr", 520)])
 def test_presentation_mode_keeps_its_projector_height_and_mounts_no_reporter(name, key, height):
     at = page(name, present="1")
     drawn = charts(at)[f"{key}.chart"]["layout"]["height"]

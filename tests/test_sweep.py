@@ -265,3 +265,48 @@ def test_lr_from_selection():
     assert sweep.lr_from_selection({"points": [{"curve_number": 2 * k, "point_index": 3, "x": 1.0}]}, res) is None
     assert sweep.lr_from_selection({"points": []}, res) is None
     assert sweep.lr_from_selection(None, res) is None
+
+
+# --- drawn for the column's width -------------------------------------------------------------
+
+def _boxes(lay: dict, width: int) -> dict[str, tuple[float, float]]:
+    """Each axis pair's domain size in px: (width, height)."""
+    m = lay["margin"]
+    plot_w, plot_h = width - m["l"] - m["r"], lay["height"] - m["t"] - m["b"]
+    size = lambda d, n: (d[1] - d[0]) * n
+    return {ax: (size(lay[f"xaxis{ax}"]["domain"], plot_w), size(lay[f"yaxis{ax}"]["domain"], plot_h))
+            for ax in ("", "2")}
+
+
+@pytest.mark.parametrize("surface", ["bowl", "rosenbrock", "saddle"])
+@pytest.mark.parametrize("width", [560, 700, 840, 1160])
+def test_a_sweep_drawn_for_its_width_gives_its_path_panel_room_at_equal_aspect(surface, width):
+    """Beside the sweep where the path panel gets at least STACK_BELOW px, under it where not;
+    either way its box is exactly what its window needs at its width (at most PANEL_MOST tall),
+    so plotly.js leaves no band empty, and the sweep keeps a plot of its own height."""
+    s, g, res = sweep_results(surface, ("sgd", "adam"), steps=50, n=40)
+    lay = sweep.sweep_figure(s, g, res, s.start, width=width).thawed()["layout"]
+    boxes = _boxes(lay, width)
+    (sweep_w, sweep_h), (path_w, path_h) = boxes[""], boxes["2"]
+    plot_w = width - lay["margin"]["l"] - lay["margin"]["r"]
+    stacked = plot_w * 0.45 < sweep.STACK_BELOW
+    plot_h = lay["height"] - lay["margin"]["t"] - lay["margin"]["b"]
+    # (beside the sweep, a window taller than the figure allows fills its height, narrower)
+    assert path_h == pytest.approx(min(path_w * s.aspect, figures.PANEL_MOST if stacked else plot_h), abs=1.0)
+    if stacked:
+        assert path_w == pytest.approx(plot_w) and sweep_w == pytest.approx(plot_w)
+        assert sweep_h == pytest.approx(sweep.STACKED_SWEEP, abs=1.0)
+        assert lay["yaxis2"]["domain"][1] < lay["yaxis"]["domain"][0]  # under it, a gap between
+        assert lay["height"] == math.ceil(sweep.STACKED_SWEEP + sweep.STACK_GAP + path_h) + \
+            lay["margin"]["t"] + lay["margin"]["b"]
+    else:
+        assert lay["height"] == 560 and lay["yaxis2"]["domain"][1] == 1  # beside it, from the top
+        assert lay["xaxis2"]["domain"][0] > lay["xaxis"]["domain"][1]
+    assert (width, stacked) != (1160, True) and (width, stacked) != (560, False)
+    go.Figure(sweep.sweep_figure(s, g, res, s.start, width=width).thawed())
+
+
+def test_a_sweep_without_a_width_is_as_before():
+    s, g, res = sweep_results("bowl", ("sgd",), steps=50, n=40)
+    lay = sweep.sweep_figure(s, g, res, s.start, height=520).thawed()["layout"]
+    assert lay["height"] == 520 and lay["xaxis"]["domain"] == [0, 0.47] and lay["yaxis2"]["domain"] == [0, 1]

@@ -353,10 +353,10 @@ def sweeps(link: str) -> list:
 
 
 @lru_cache(maxsize=16)
-def sweep_figure(link: str, height: int) -> figures.PlainFigure:
+def sweep_figure(link: str, height: int, width: int | None) -> figures.PlainFigure:
     sc = _scenario(link)
     return sweep.sweep_figure(surface_of(sc.surface), grid(sc.surface, 80), sweeps(link), sc.start,
-                              height=height)
+                              height=height, width=width)
 
 
 @lru_cache(maxsize=48)

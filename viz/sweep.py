@@ -34,11 +34,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import optimizers
-from viz.figures import (RERUN_BUDGET, DASHES, FONT, MINIMUM_COLOR, PAPER, SLIDER_BOX, START_COLOR, _f32,
+from viz.figures import (PANEL_MOST, RERUN_BUDGET, DASHES, FONT, MINIMUM_COLOR, PAPER, SLIDER_BOX, START_COLOR, _f32,
                          _fast, backdrop, color, copy_index, fmt, hyper_labels, log_ticks, sent_size)
 
 TOL_FRACTION = 0.01
 SWEEP_DROP = 40          # px from the plot area's bottom to the rate slider: under the axis title
+STACK_BELOW = 300        # px: a path panel beside the sweep narrower than this goes under it
+STACKED_SWEEP = 300      # px: the sweep's plot when the path panel is under it
+STACK_GAP = 100          # px between them: the sweep's tick labels and title, the path's y name
 LR_FLOOR = 1e-5          # below this no optimizer moves visibly in a few hundred steps
 DEFAULT_POINTS = 200
 MAX_PATH_POINTS = 80     # per path per frame: frames x paths x points is the figure's weight
@@ -278,8 +281,13 @@ def trace_layout(k: int) -> SweepTraces:
     return SweepTraces(range(0, k), range(k, 2 * k), range(2 * k, 3 * k))
 
 
-def sweep_figure(surface, grid, results, start, scrub: int = 60, height: int = 560):
+def sweep_figure(surface, grid, results, start, scrub: int = 60, height: int = 560, width: int | None = None):
     """Final loss against learning rate (left) beside the paths on the contour (right).
+
+    ``width``: how wide the browser draws the figure, if known.  The path panel then fills
+    the top of its column at equal aspect; where beside the sweep it would be narrower than
+    ``STACK_BELOW`` px, it goes under the sweep, as wide as the figure, and the figure is as
+    tall as the two need (``height`` is then not used).
 
     ``results`` is a list of ``(Run, SweepResult)``, all over the same start.
     A slider below scrubs through about ``scrub`` of the learning rates in the
@@ -294,7 +302,7 @@ def sweep_figure(surface, grid, results, start, scrub: int = 60, height: int = 5
     """
     most = MAX_PATH_POINTS
     for _ in range(6):
-        fig = _sweep_figure(surface, grid, results, start, scrub, height, most)
+        fig = _sweep_figure(surface, grid, results, start, scrub, height, most, width)
         size = sent_size(fig)
         if size <= RERUN_BUDGET or most <= 12:  # the sweep is its page's one chart
             return fig
@@ -303,7 +311,7 @@ def sweep_figure(surface, grid, results, start, scrub: int = 60, height: int = 5
     return fig
 
 
-def _sweep_figure(surface, grid, results, start, scrub, height, most):
+def _sweep_figure(surface, grid, results, start, scrub, height, most, width=None):
     k = len(results)
     runs = [r for r, _ in results]
     log_y = surface.f_min is not None or all(
@@ -394,22 +402,41 @@ def _sweep_figure(surface, grid, results, start, scrub, height, most):
                 ticks="outside", exponentformat="power")
     xname, yname = getattr(surface, "axis_names", ("x", "y"))
     gap = surface.f_min is not None
+    margin = dict(l=70, r=30, t=60, b=110)
+    if idx.size and results:
+        # a fixed drop under the plot area, in a margin that holds the slider: one that does
+        # not fit makes plotly.js push the margin and lay the figure out twice per redraw
+        margin["b"] = SWEEP_DROP + SLIDER_BOX + 2
+    sweep_x, path_x, path_y = [0, 0.47], [0.55, 1], [0, 1]
+    sweep_y = [0, 1]
+    if width:
+        plot_w = width - margin["l"] - margin["r"]
+        beside = plot_w * (path_x[1] - path_x[0])
+        if beside < STACK_BELOW:  # the path panel under the sweep, both as wide as the figure
+            path_h = min(plot_w * surface.aspect, PANEL_MOST)
+            plot_h = STACKED_SWEEP + STACK_GAP + path_h
+            height = int(math.ceil(plot_h)) + margin["t"] + margin["b"]
+            sweep_x = path_x = [0, 1]
+            sweep_y, path_y = [1 - STACKED_SWEEP / plot_h, 1], [0, path_h / plot_h]
+        else:  # beside it, at the top of its column, as tall as its width needs
+            plot_h = height - margin["t"] - margin["b"]
+            path_y = [max(0.0, 1 - beside * surface.aspect / plot_h), 1]
     layout = dict(
         font=FONT, paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height, hovermode="closest",
         clickmode="event+select", dragmode="zoom", uirevision="keep",
-        margin=dict(l=70, r=30, t=60, b=110),
+        margin=margin,
         legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", font=dict(size=14)),
         # plotly.js spaces the decades for the panel's width (every decade when wide, every
         # second or third when narrow) and never tilts them into the axis title
-        xaxis=dict(axis, type="log", domain=[0, 0.47], anchor="y", title=dict(text="learning rate η"),
+        xaxis=dict(axis, type="log", domain=sweep_x, anchor="y", title=dict(text="learning rate η"),
                    range=[math.log10(lr_lo), math.log10(lr_hi)], tickangle=0),
-        yaxis=dict(axis, type="log" if log_y else "linear", anchor="x",
+        yaxis=dict(axis, type="log" if log_y else "linear", anchor="x", domain=sweep_y,
                    title=dict(text=f"final {'f − f*' if gap else 'f'} after {_steps(results)} steps"),
                    **(log_ticks(ys) if log_y and ys.size else {})),
-        xaxis2=dict(axis, showgrid=False, domain=[0.55, 1], anchor="y2", range=list(surface.x_range),
+        xaxis2=dict(axis, showgrid=False, domain=path_x, anchor="y2", range=list(surface.x_range),
                     constrain="domain", title=dict(text=xname)),
         yaxis2=dict(axis, showgrid=False, anchor="x2", range=list(surface.y_range), scaleanchor="x2",
-                    scaleratio=1, constrain="domain"),
+                    scaleratio=1, constrain="domain", domain=path_y),
         images=[backdrop(surface, grid, "x2", "y2")],
         # the path panel's y name above its axis: beside it, it sat in the gap between the
         # panels, on the sweep's labels when the figure is narrow
@@ -426,9 +453,6 @@ def _sweep_figure(surface, grid, results, start, scrub, height, most):
         still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
                  "transition": {"duration": 0}}
         lrs = results[0][1].lrs
-        # a fixed drop under the plot area, in a margin that holds the slider: one that does
-        # not fit makes plotly.js push the margin and lay the figure out twice per redraw
-        layout["margin"] = dict(layout["margin"], b=SWEEP_DROP + SLIDER_BOX + 2)
         plot_h = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
         layout["sliders"] = [dict(active=active, x=0, len=1, y=-SWEEP_DROP / plot_h, yanchor="top",
                                   pad=dict(t=0, b=0),
