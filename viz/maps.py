@@ -376,8 +376,8 @@ def _map_figure(surface, results, color_by, height, width, stride):
     plot_w = width - margin["l"] - margin["r"] if width else None
     if legend:  # room for every row the legend wraps into, so plotly.js need not push the margin
         # (the width a projector's figure is drawn at is not known: one row is assumed there)
-        rows = legend_rows([name for name, _ in legend], plot_w, symbol=57, per_char=6.2) if width else 1
-        margin["b"] = LEGEND_DROP + LEGEND_ROW * rows + LEGEND_PAD
+        lines = legend_rows([name for name, _ in legend], plot_w, symbol=57, per_char=6.2) if width else 1
+        margin["b"] = LEGEND_DROP + LEGEND_ROW * lines + LEGEND_PAD
     cols = map_columns(k, plot_w)
     rows = -(-k // cols)
     gap = PANEL_GAP_X if cols > 1 else 0.0

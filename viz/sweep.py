@@ -407,8 +407,7 @@ def _sweep_figure(surface, grid, results, start, scrub, height, most, width=None
         # a fixed drop under the plot area, in a margin that holds the slider: one that does
         # not fit makes plotly.js push the margin and lay the figure out twice per redraw
         margin["b"] = SWEEP_DROP + SLIDER_BOX + 2
-    sweep_x, path_x, path_y = [0, 0.47], [0.55, 1], [0, 1]
-    sweep_y = [0, 1]
+    sweep_x, sweep_y, path_x, path_y = [0, 0.47], [0, 1], [0.55, 1], [0, 1]
     if width:
         plot_w = width - margin["l"] - margin["r"]
         beside = plot_w * (path_x[1] - path_x[0])
