@@ -10,6 +10,7 @@ from viz import maps, presets
 from viz.state import Scenario, surface_of
 
 P = "map"
+PRESENT_HEIGHT = 460  # px: the map on a projector's 720 px screen, under the page's controls
 COLOR_BY = {"basin": "Which minimum it reaches", "loss": "Final loss"}
 
 
@@ -22,9 +23,9 @@ def body(ps: PageState, sc: Scenario) -> None:
     color_by = st.segmented_control("Colour by", list(COLOR_BY), format_func=COLOR_BY.__getitem__,
                                     key=ps.key("color"),
                                     default="basin" if len(maps.local_minima(s)) > 1 else "loss")
-    # on a projector a fixed height that fits; otherwise the height the column's width needs
-    fig = cache.map_figure(sc.link, color_by or "loss", 460 if ps.present else 520,
-                           None if ps.present else ps.column_width())
+    # the height the column's width needs; on a projector one row, in a height that fits
+    fig = cache.map_figure(sc.link, color_by or "loss", PRESENT_HEIGHT if ps.present else 520, ps.column_width(),
+                           fit_in=PRESENT_HEIGHT if ps.present else None)
     st.plotly_chart(fig, key=ps.key("chart"), on_select=partial(chrome.open_map_pick, ps, sc.link),
                     selection_mode=("points",),
                     theme=None, width="stretch", config={"displaylogo": False, "scrollZoom": False})
@@ -32,7 +33,7 @@ def body(ps: PageState, sc: Scenario) -> None:
 
 
 chrome.page(P, presets.MAP, title="Convergence map", max_runs=maps.MAX_PANELS, noise=False, start=False,
-            body=body, fit=True,
+            body=body, fit=True, fit_present=True,
             intro=lambda s: chrome.surface_intro(
                 s, "Each optimizer runs from 100 × 100 starts covering the window, one batch per "
                    "optimizer, and each cell is coloured by where the path from it ends. Hover a cell "

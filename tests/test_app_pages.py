@@ -1112,8 +1112,7 @@ def test_the_sweep_draws_its_panels_for_the_reported_column_width(width):
     assert link_of(at) == before
 
 
-@pytest.mark.parametrize("name,key,height", [("side_by_side", "sbs", None), ("convergence_map", "map", 460),
-                                             ("lr_sweep", "lr", 520)])
+@pytest.mark.parametrize("name,key,height", [("side_by_side", "sbs", None), ("lr_sweep", "lr", 520)])
 def test_presentation_mode_keeps_its_projector_height_and_mounts_no_reporter(name, key, height):
     at = page(name, present="1")
     drawn = charts(at)[f"{key}.chart"]["layout"]["height"]
@@ -1123,6 +1122,42 @@ def test_presentation_mode_keeps_its_projector_height_and_mounts_no_reporter(nam
     ok(at)
     assert charts(at)[f"{key}.chart"]["layout"]["height"] == (height or drawn)
     assert not at.get("bidi_component")
+
+
+@pytest.mark.parametrize("surface,opts,width", [("rosenbrock", ["sgd", "adam", "momentum", "rmsprop"], 1120),
+                                                 ("rosenbrock", ["sgd", "adam"], 864), ("rosenbrock", ["sgd"], 1120),
+                                                 ("himmelblau", ["sgd", "adam"], 1120)])  # basins, with a legend
+def test_the_map_on_a_projector_is_drawn_for_its_width_in_one_row_that_fits(surface, opts, width):
+    """On a projector the map's reporter measures the column without the sidebar: the panels
+    stay in one row, as tall as their width needs but no taller than the screen allows (no
+    bands above and below them; four maps at 1024 px were drawn 145 px tall in a 460 px figure)."""
+    from ui import cache
+    from viz import maps
+    at = page("convergence_map", present="1", surface=surface, opt=opts)
+    assert len(at.get("bidi_component")) == 1
+    assert charts(at)["map.chart"]["layout"]["height"] == 460  # not measured yet: the projector's height
+    before = link_of(at)
+    at.session_state["map.width"] = {"width": 2000}  # the normal mode's report: not this mode's
+    at.session_state["map.width.present"] = {"width": width}
+    at.run()
+    ok(at)
+    lay = charts(at)["map.chart"]["layout"]
+    from viz import state
+    sc = state.decode(at.query_params, presets.MAP, max_runs=maps.MAX_PANELS).scenario
+    color_by = "basin" if lay["showlegend"] else "loss"
+    want = maps.map_figure(surfaces.get(surface), cache.convergence_maps(sc.link), color_by, width=width,
+                           fit_in=460).thawed()["layout"]
+    assert lay["height"] == want["height"] <= 460
+    assert {tuple(lay[k]["domain"]) for k in lay if k.startswith("yaxis")} == {(0.0, 1.0)}, \
+        "the panels went into rows, or leave a band above or below them"
+    plot_w = width - lay["margin"]["l"] - lay["margin"]["r"]
+    panel_w = (lay["xaxis"]["domain"][1] - lay["xaxis"]["domain"][0]) * plot_w
+    plot_h = lay["height"] - lay["margin"]["t"] - lay["margin"]["b"]
+    aspect = surfaces.get(surface).aspect
+    assert plot_h == pytest.approx(min(panel_w * aspect, figures.PANEL_MOST), abs=1) or lay["height"] == 460
+    if len(opts) == 4:
+        assert lay["height"] < 360, "four maps at a projector's width are short panels: the figure is as short"
+    assert link_of(at) == before
 
 
 def test_the_playground_on_a_projector_keeps_its_height_and_gives_its_legend_the_rows_it_needs():

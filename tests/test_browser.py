@@ -543,7 +543,7 @@ JS_ASPECT_SHRUNK = """() => [...document.querySelectorAll('.js-plotly-plot')]
 # its figures fills the area its domain gives it: at most 24 px unused across (unless the plot
 # is at its tallest: the figure at FIT_MOST, or a panel at PANEL_MOST) and down; and the
 # legend fits the top margin asked for it (no second layout).
-JS_FIT_TO_WIDTH = """([figMost, panelMost, present]) =>
+JS_FIT_TO_WIDTH = """([figMost, panelMost, present, presentFit]) =>
   !document.querySelector("[data-testid='stBidiComponentRegular']") ? [] :
   [...document.querySelectorAll('.js-plotly-plot')].filter(g => g._fullLayout).flatMap(g => {
     const L = g._fullLayout;
@@ -559,10 +559,13 @@ JS_FIT_TO_WIDTH = """([figMost, panelMost, present]) =>
               pushed: ['b', 'r'].filter(m => L._size[m] !== g.layout.margin[m])
                                 .map(m => `${m} ${g.layout.margin[m]} → ${L._size[m]}`).join(', '),
               // the Playground's one plot is capped by its figure's height, a panel by its own
-              tallest: L.height >= figMost || (!g.closest('.st-key-pg-chart') && p.height >= panelMost - 1)};
+              tallest: L.height >= figMost || (!g.closest('.st-key-pg-chart') && p.height >= panelMost - 1),
+              // on a projector the map is drawn for the width too, in one row, no taller than the screen allows
+              bandsOnProjector: !!g.closest(presentFit)};
     });
-  // on a projector the figures keep fixed heights: only their margins must hold what they asked for
-  }).filter(f => (!present && ((f.across > 24 && !f.tallest) || f.down > 24)) || f.got !== f.top || f.pushed)"""
+  // on a projector the other figures keep fixed heights: only their margins must hold what they asked for
+  }).filter(f => (!present && ((f.across > 24 && !f.tallest) || f.down > 24)) || (present && f.bandsOnProjector && f.down > 24)
+                 || f.got !== f.top || f.pushed)"""
 
 
 JS_TEXT_CLASH = """() => {
@@ -573,7 +576,8 @@ JS_TEXT_CLASH = """() => {
   const titles = [...g.querySelectorAll('text[class$="title"], .slider-group > .slider-label')]
     .map(e => box(e, e.getAttribute('class')));
   const texts = titles.concat([...g.querySelectorAll('.annotation, .legend')]
-    .map(e => box(e, e.getAttribute('class'))));
+    .map(e => box(e, e.getAttribute('class'))))
+    .concat([...g.querySelectorAll('.colorbar text:not([class$="title"])')].map(e => box(e, 'colour bar label')));
   const plots = [...g.querySelectorAll('.nsewdrag')].map(e => box(e, 'plot area ' + e.getAttribute('data-subplot')));
   const hit = (r, q) => Math.min(r.right, q.right) - Math.max(r.left, q.left) > 2
                      && Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top) > 2;
@@ -698,7 +702,8 @@ def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
             for x, y in page.evaluate(JS_ASPECT_SHRUNK):
                 problems.append(f"{view} at {size[0]}x{size[1]}: the plot fills neither the figure's width "
                                 f"nor its height (x domain {x}, y domain {y})")
-            for f in page.evaluate(JS_FIT_TO_WIDTH, [figures.FIT_MOST, figures.PANEL_MOST, mode == "present"]):
+            for f in page.evaluate(JS_FIT_TO_WIDTH, [figures.FIT_MOST, figures.PANEL_MOST, mode == "present",
+                                                     ".st-key-map-chart"]):
                 problems.append(f"{view} at {size[0]}x{size[1]}: plot {f['subplot']}, drawn for the column's "
                                 f"width, leaves {f['across']} px unused across and {f['down']} px down; the top "
                                 f"margin asked {f['top']} px and got {f['got']}; pushed margins: {f['pushed'] or 'none'}")

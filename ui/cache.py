@@ -399,10 +399,11 @@ def _fitting_map(surface: str, run_text: str, steps: int):
 
 
 @lru_cache(maxsize=16)
-def map_figure(link: str, color_by: str, height: int, width: int | None) -> figures.PlainFigure:
+def map_figure(link: str, color_by: str, height: int, width: int | None,
+               fit_in: int | None = None) -> figures.PlainFigure:
     sc = _scenario(link)
     return maps.map_figure(surface_of(sc.surface), convergence_maps(link), color_by=color_by, height=height,
-                           width=width)
+                           width=width, fit_in=fit_in)
 
 
 # --- inside one step (issue 10) -----------------------------------------------------------------

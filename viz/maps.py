@@ -266,15 +266,22 @@ def level_value(level, key: LossKey):
     return 10.0 ** v if key.log else v
 
 
-def _loss_axis(key: LossKey) -> dict:
-    """The shared colour axis for losses: a gradient, a black band on top for "diverged"."""
+COLORBAR_LEN = 0.9   # of the plot area's height: the loss colour bar with its title
+COLORBAR_TITLE = 40  # px of the bar's length its title takes
+TICK_APART = 24      # px at least between two of the bar's tick labels (a superscript is 18 px tall)
+
+
+def _loss_axis(key: LossKey, plot_h: float | None = None) -> dict:
+    """The shared colour axis for losses: a gradient, a black band on top for "diverged".
+    At most 8 decades are labelled, fewer where the plot area (``plot_h`` px) is short."""
     top = LOSS_LEVELS / 255
     n = len(LOSS_SCALE)
     scale = [[top * i / (n - 1), c] for i, c in enumerate(LOSS_SCALE)]
     scale += [[(LOSS_LEVELS + 5) / 255, DIVERGED_COLOR], [1.0, DIVERGED_COLOR]]
+    most = 8 if plot_h is None else max(2, min(8, int((COLORBAR_LEN * plot_h - COLORBAR_TITLE) // TICK_APART)))
     if key.log:
         decades = np.arange(math.ceil(key.lo), math.floor(key.hi) + 1)
-        every = max(1, math.ceil(len(decades) / 8))
+        every = max(1, math.ceil(len(decades) / most))
         decades = decades[::-1][::every][::-1]
         # A decade at the very top would crowd the "diverged" label just above it.
         if len(decades) > 2:
@@ -283,14 +290,14 @@ def _loss_axis(key: LossKey) -> dict:
         text = [f"10<sup>{int(d)}</sup>" for d in decades]
         title = "final f − f*"
     else:
-        ticks = np.linspace(key.lo, key.hi, 5)
-        vals = list(np.linspace(0, LOSS_LEVELS, 5))
+        ticks = np.linspace(key.lo, key.hi, min(5, most))
+        vals = list(np.linspace(0, LOSS_LEVELS, min(5, most)))
         text = [f"{t:.3g}" for t in ticks]
         title = "final f"
     return dict(cmin=0, cmax=255, colorscale=scale, showscale=True,
                 colorbar=dict(title=dict(text=title, side="top"), tickmode="array",
                               tickvals=[float(x) for x in vals] + [247.5], ticktext=text + ["diverged"],
-                              len=0.9, thickness=16, outlinewidth=0, x=1, xanchor="left"))
+                              len=COLORBAR_LEN, thickness=16, outlinewidth=0, x=1, xanchor="left"))
 
 
 def minimum_name(m) -> str:
@@ -304,12 +311,14 @@ def click_stride(n_panels: int, n: int) -> int:
     return max(1, math.ceil(n / math.isqrt(per_panel)))
 
 
-def map_figure(surface, results, color_by: str = "loss", height: int = 480, width: int | None = None):
+def map_figure(surface, results, color_by: str = "loss", height: int = 480, width: int | None = None,
+               fit_in: int | None = None):
     """One panel per optimizer (1 to 4) side by side, one shared colour key.
 
     ``width``: how wide the browser draws the figure, if known: the figure is then as tall as
     its panels need at their width (at most ``PANEL_MOST`` px of panel), and ``height`` is not
-    used.
+    used.  ``fit_in`` (a projector's screen, with ``width``): the panels stay in one row and the
+    figure is at most this tall, its panels shrinking to fit.
 
     ``results`` is a list of ``(Run, MapResult)`` over the same grid.
     ``color_by="loss"``: log10 of the final loss on one colour bar shared by
@@ -330,7 +339,7 @@ def map_figure(surface, results, color_by: str = "loss", height: int = 480, widt
     n = max(len(r.xs) for _, r in results)
     stride = click_stride(len(results), n)
     while True:
-        fig = _map_figure(surface, results, color_by, height, width, stride)
+        fig = _map_figure(surface, results, color_by, height, width, fit_in, stride)
         if sent_size(fig) <= RERUN_BUDGET or stride >= n:  # the map is its page's one chart
             return fig
         stride += 1
@@ -355,15 +364,15 @@ def _basin_legend(minima) -> list[tuple[str, str]]:
     return legend + [("no minimum reached", NONE_COLOR), ("diverged", DIVERGED_COLOR)]
 
 
-def map_columns(k: int, plot_width: float | None) -> int:
+def map_columns(k: int, plot_width: float | None, one_row: bool = False) -> int:
     """Panels a row: all of them, unless the figure's known width would draw three or four
     narrower than ``MAP_PANEL_LEAST`` px; then two rows of two (or two and one)."""
-    if not plot_width or k <= 2 or (plot_width - (k - 1) * PANEL_GAP_X * plot_width) / k >= MAP_PANEL_LEAST:
+    if one_row or not plot_width or k <= 2 or (plot_width - (k - 1) * PANEL_GAP_X * plot_width) / k >= MAP_PANEL_LEAST:
         return k
     return 2
 
 
-def _map_figure(surface, results, color_by, height, width, stride):
+def _map_figure(surface, results, color_by, height, width, fit_in, stride):
     k = len(results)
     maps = [r for _, r in results]
     (x0, x1), (y0, y1) = surface.x_range, surface.y_range
@@ -378,13 +387,15 @@ def _map_figure(surface, results, color_by, height, width, stride):
         # (the width a projector's figure is drawn at is not known: one row is assumed there)
         lines = legend_rows([name for name, _ in legend], plot_w, symbol=57, per_char=6.2) if width else 1
         margin["b"] = LEGEND_DROP + LEGEND_ROW * lines + LEGEND_PAD
-    cols = map_columns(k, plot_w)
+    cols = map_columns(k, plot_w, one_row=fit_in is not None)
     rows = -(-k // cols)
     gap = PANEL_GAP_X if cols > 1 else 0.0
     w = (1 - gap * (cols - 1)) / cols
     h, gap_y = 1.0, 0.0
     if width:  # the panels' height follows from their width: no empty bands above and below
         panel_h = min(plot_w * w * surface.aspect, PANEL_MOST)
+        if fit_in is not None:  # a projector's screen: narrower panels rather than a taller figure
+            panel_h = min(panel_h, (fit_in - margin["t"] - margin["b"] - (rows - 1) * PANEL_GAP) / rows)
         plot_h = rows * panel_h + (rows - 1) * PANEL_GAP
         h, gap_y = panel_h / plot_h, PANEL_GAP / plot_h
         height = int(np.ceil(plot_h)) + margin["t"] + margin["b"]
@@ -395,7 +406,7 @@ def _map_figure(surface, results, color_by, height, width, stride):
                   legend=dict(orientation="h", x=0, y=-LEGEND_DROP / plot_h, yanchor="top", font=dict(size=13)))
     if color_by == "loss":
         key = loss_key(surface, maps)
-        layout["coloraxis"] = _loss_axis(key)
+        layout["coloraxis"] = _loss_axis(key, plot_h)
         z = [loss_levels(r.final, key) for r in maps]
     else:
         codes, slots = basin_codes(maps)
