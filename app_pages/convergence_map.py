@@ -10,7 +10,6 @@ from viz import maps, presets
 from viz.state import Scenario, surface_of
 
 P = "map"
-PRESENT_HEIGHT = 460  # px: the map on a projector's 720 px screen, under the page's controls
 COLOR_BY = {"basin": "Which minimum it reaches", "loss": "Final loss"}
 
 
@@ -24,8 +23,9 @@ def body(ps: PageState, sc: Scenario) -> None:
                                     key=ps.key("color"),
                                     default="basin" if len(maps.local_minima(s)) > 1 else "loss")
     # the height the column's width needs; on a projector one row, in a height that fits
-    fig = cache.map_figure(sc.link, color_by or "loss", PRESENT_HEIGHT if ps.present else 520, ps.column_width(),
-                           fit_in=PRESENT_HEIGHT if ps.present else None)
+    fig = cache.map_figure(sc.link, color_by or "loss", maps.PRESENT_HEIGHT if ps.present else 520,
+                           ps.column_width(),
+                           fit_in=maps.PRESENT_HEIGHT if ps.present else None)
     st.plotly_chart(fig, key=ps.key("chart"), on_select=partial(chrome.open_map_pick, ps, sc.link),
                     selection_mode=("points",),
                     theme=None, width="stretch", config={"displaylogo": False, "scrollZoom": False})

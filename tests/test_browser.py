@@ -28,7 +28,7 @@ import optimizers
 from tests.appserver import (EXCEPTION, IDLE, JS_HAS_CHART, JS_SIGNATURE, JS_TRAILS, JS_WIDTH_SETTLED, REPO,
                              click_until, data_to_screen, trail_points, wait_idle)
 from tests.conftest import SCREENSHOTS
-from viz import figures, presets, state
+from viz import figures, maps, presets, state
 
 pytestmark = pytest.mark.browser
 
@@ -543,8 +543,9 @@ JS_ASPECT_SHRUNK = """() => [...document.querySelectorAll('.js-plotly-plot')]
 # its figures fills the area its domain gives it: at most 24 px unused across (unless the plot
 # is at its tallest: the figure at FIT_MOST, or a panel at PANEL_MOST) and down; and the
 # legend fits the top margin asked for it (no second layout).
-JS_FIT_TO_WIDTH = """([figMost, panelMost, present, presentFit]) =>
-  !document.querySelector("[data-testid='stBidiComponentRegular']") ? [] :
+JS_FIT_TO_WIDTH = """([figMost, panelMost, present, presentFit, fitIn]) =>
+  !document.querySelector("[data-testid='stBidiComponentRegular']")
+    && !(present && document.querySelector(presentFit)) ? [] :
   [...document.querySelectorAll('.js-plotly-plot')].filter(g => g._fullLayout).flatMap(g => {
     const L = g._fullLayout;
     return Object.keys(L).filter(k => /^yaxis[0-9]*$/.test(k) && L[k].scaleanchor).map(k => {
@@ -560,11 +561,12 @@ JS_FIT_TO_WIDTH = """([figMost, panelMost, present, presentFit]) =>
                                 .map(m => `${m} ${g.layout.margin[m]} → ${L._size[m]}`).join(', '),
               // the Playground's one plot is capped by its figure's height, a panel by its own
               tallest: L.height >= figMost || (!g.closest('.st-key-pg-chart') && p.height >= panelMost - 1),
-              // on a projector the map is drawn for the width too, in one row, no taller than the screen allows
-              bandsOnProjector: !!g.closest(presentFit)};
+              // on a projector the map is drawn for the width too, in one row, no taller than the screen
+              // allows: its panels fill their height, and their width unless the figure is that tall
+              fitOnProjector: !!g.closest(presentFit), short: L.height < fitIn - 1};
     });
   // on a projector the other figures keep fixed heights: only their margins must hold what they asked for
-  }).filter(f => (!present && ((f.across > 24 && !f.tallest) || f.down > 24)) || (present && f.bandsOnProjector && f.down > 24)
+  }).filter(f => (!present && ((f.across > 24 && !f.tallest) || f.down > 24)) || (present && f.fitOnProjector && (f.down > 24 || (f.across > 24 && f.short)))
                  || f.got !== f.top || f.pushed)"""
 
 
@@ -703,7 +705,7 @@ def test_screens_at_projector_sizes(new_page, app_url, shot, mode):
                 problems.append(f"{view} at {size[0]}x{size[1]}: the plot fills neither the figure's width "
                                 f"nor its height (x domain {x}, y domain {y})")
             for f in page.evaluate(JS_FIT_TO_WIDTH, [figures.FIT_MOST, figures.PANEL_MOST, mode == "present",
-                                                     ".st-key-map-chart"]):
+                                                     ".st-key-map-chart", maps.PRESENT_HEIGHT]):
                 problems.append(f"{view} at {size[0]}x{size[1]}: plot {f['subplot']}, drawn for the column's "
                                 f"width, leaves {f['across']} px unused across and {f['down']} px down; the top "
                                 f"margin asked {f['top']} px and got {f['got']}; pushed margins: {f['pushed'] or 'none'}")

@@ -351,6 +351,7 @@ LEGEND_PAD = 23   # px under the legend's last row
 COLORBAR_MARGIN = 125  # px right of the panels: the loss colour bar with its tick labels
 PANEL_GAP_X = 0.05     # of the plot area's width, between two panels of a row
 MAP_PANEL_LEAST = 200  # px: three or four panels narrower than this go in two rows
+PRESENT_HEIGHT = 460   # px: the map on a projector's 720 px screen, under its page's controls
 
 
 def _basin_legend(minima) -> list[tuple[str, str]]:
