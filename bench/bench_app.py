@@ -16,7 +16,9 @@ Issue 6's browser and chart-size targets, measured in one run:
   browser context each) alternate between app and floor: median and range.
 - Slider nudge to redrawn chart: keydown on the slider (the app: the first
   optimizer's learning rate, `.st-key-pg-run-0-lr`; the floor: its one
-  slider) to the first animation frame whose chart data differ; ``--nudges``
+  slider) to the first animation frame whose chart data differ (a frame with
+  no chart at all, the old one removed and the new one not yet drawn, does not
+  count: before 2026-12-07 it did, see BENCHMARKS.md); ``--nudges``
   each, alternating app and floor: median and p90.  Also the server process's
   own CPU time (utime + stime from /proc) per nudge, which a class multiplies.
 - Ratios app / floor against the targets (first chart <= 1.3x, nudge median
@@ -79,15 +81,18 @@ FIRST_CHART_PROBE = """(() => {
   requestAnimationFrame(check);
 })();"""
 
-# On each keydown, times until the first animation frame whose plotted data differ.
+# On each keydown, times until the first animation frame whose plotted data differ (and that
+# has a chart: between the old chart's removal and the new one's drawing there may be none).
 NUDGE_PROBE = f"""() => {{
   const sig = {JS_SIGNATURE};
-  window.__nudge = {{t0: 0, t1: 0}};
+  window.__nudge = {{t0: 0, t1: 0, blank: 0}};
   document.addEventListener('keydown', () => {{
     const n = window.__nudge, before = sig(0);
-    n.t0 = performance.now(); n.t1 = 0;
+    n.t0 = performance.now(); n.t1 = 0; n.blank = 0;
     const poll = () => {{
-      if (sig(0) !== before) n.t1 = performance.now();
+      const now = sig(0);  // null: no chart on the page at this frame (the old one gone, the new one not drawn)
+      if (now === null && !n.blank) n.blank = performance.now();
+      if (now !== null && now !== before) n.t1 = performance.now();
       else if (performance.now() - n.t0 < 15000) requestAnimationFrame(poll);
     }};
     requestAnimationFrame(poll);
@@ -157,6 +162,7 @@ class Nudger:
         self.slider = self.page.locator(f"{slider} [data-testid='stSlider'] input[type='range']")
         self.times: list[float] = []
         self.dropped = self.lost = self.loads = 0
+        self.blanks: list[float] = []
 
     def _load(self, url: str) -> None:
         self.page.goto(url)
@@ -184,8 +190,10 @@ class Nudger:
             except PlaywrightTimeout:
                 self.dropped += 1  # the first presses after a load can be lost
                 continue
-            t0, t1 = self.page.evaluate("() => [window.__nudge.t0, window.__nudge.t1]")
+            t0, t1, blank = self.page.evaluate("() => [window.__nudge.t0, window.__nudge.t1, window.__nudge.blank]")
             self.times.append((t1 - t0) / 1000)
+            if blank:  # frames that showed no chart at all, from the first such frame to the new chart
+                self.blanks.append((t1 - blank) / 1000)
             self.page.wait_for_selector(IDLE)
             self.page.wait_for_timeout(250)  # a student's pause; the rest of the rerun settles
             self.since_load += 1
@@ -229,7 +237,7 @@ def browser_figures(loads: int, nudges: int, per_load: int) -> dict:
                     n.nudge()
                     cpu[name] += cpu_seconds(servers[name].pid) - c0
             for name, n in nudgers.items():
-                out[name].update(nudge=n.times, dropped=n.dropped, lost=n.lost, loads=n.loads)
+                out[name].update(nudge=n.times, dropped=n.dropped, lost=n.lost, loads=n.loads, blanks=n.blanks)
                 counted = len(n.times) - n.loads
                 out[name]["cpu"] = cpu[name] / counted if counted else float("nan")
                 n.close()
@@ -376,6 +384,11 @@ def main() -> None:
         print(f"  {'nudge -> redrawn chart, p90':34} {pa * 1000:>19.0f} ms {pf * 1000:>19.0f} ms {pa / pf:>9.2f}x")
         print(f"  {'server CPU per nudge':34} {app['cpu'] * 1000:>19.0f} ms {floor['cpu'] * 1000:>19.0f} ms "
               f"{app['cpu'] / max(floor['cpu'], 1e-9):>9.2f}x")
+        for name, r in b.items():
+            bl = r["blanks"]
+            print(f"  {name}: {len(bl)} of {len(r['nudge'])} nudges showed no chart for a while "
+                  + (f"(median {statistics.median(bl) * 1000:.0f} ms: the old chart gone, the new one not yet drawn)"
+                     if bl else ""))
         for name, r in b.items():
             print(f"  ({name}: first charts " + " ".join(f"{x:.2f}" for x in r["first"]) + " s; nudges "
                   + " ".join(f"{x * 1000:.0f}" for x in r["nudge"]) + f" ms; dropped key presses {r['dropped']}; "

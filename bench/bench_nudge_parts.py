@@ -11,7 +11,7 @@ splits each nudge, as the browser sees it, into:
   nudged chart arrives (the largest message of the rerun): the server's
   script run up to that chart, and the way back;
 - chart message -> redrawn: until the first animation frame whose chart
-  data differ (the browser's React commit, Plotly's newPlot, style and
+  data differ, a frame with no chart not counted (the browser's React commit, Plotly's newPlot, style and
   layout); also the longest main-thread task of the nudge (PerformanceObserver
   "longtask", 50 ms and up);
 - key -> redrawn, the figure bench/bench_app.py compares with the floor.
@@ -74,7 +74,8 @@ ARM = f"""() => {{
     window.__ev = []; window.__log('key');
     const before = sig(0), t0 = performance.now();
     const poll = () => {{
-      if (sig(0) !== before) window.__log('drawn');
+      const now = sig(0);  // null: no chart on the page at this frame (the old one gone, the new one not drawn)
+      if (now !== null && now !== before) window.__log('drawn');
       else if (performance.now() - t0 < 5000) requestAnimationFrame(poll);
     }};
     requestAnimationFrame(poll);

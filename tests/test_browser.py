@@ -70,7 +70,8 @@ def signature(page, i: int = 0) -> str:
 
 
 def wait_signature_change(page, before: str, timeout: float) -> None:
-    page.wait_for_function(f"([i, old]) => ({JS_SIGNATURE})(i) !== old", arg=[0, before],
+    page.wait_for_function(f"([i, old]) => {{ const now = ({JS_SIGNATURE})(i); return now !== null && now !== old; }}",
+                           arg=[0, before],
                            timeout=timeout)
 
 

@@ -68,7 +68,8 @@ def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object]
     every start; sweeps and maps run without noise).  ``fit``: the page draws its figure for
     its column's width (``PageState.column_width``), which the browser reports through an
     element drawn after the body (ui/viewport.py); ``fit_present``: in presentation mode too
-    (where the page keeps its fixed heights and uses the width for its legend's rows)."""
+    (where the Playground keeps its fixed height and uses the width for its legend's rows, and
+    the map draws one row of panels no taller than a projector's screen allows)."""
     goto = st.session_state.pop("goto", None)  # a callback asked for another page
     if goto:
         st.switch_page(goto)

@@ -59,9 +59,9 @@ class PageState:
 
     def column_width(self) -> int | None:
         """The width the browser draws the page's main column at (ui/viewport.py); None until it
-        has said.  A projector's column (no sidebar) is measured and kept apart; its views keep
-        their fixed heights, so only a page that mounts its reporter there (``fit_present``)
-        hears of it."""
+        has said.  A projector's column (no sidebar) is measured and kept apart, by a page that
+        mounts its reporter there (``fit_present``); the other views keep their fixed heights
+        there and do not ask."""
         return viewport.reported(*self.width_keys())
 
     def width_keys(self) -> tuple[str, str]:

@@ -14,7 +14,8 @@ unknown: ``None``.  The load test's students report one, as their browsers would
 A page asks for it with ``chrome.page(..., fit=True)``, which mounts the element after the
 page's body, and reads it with ``PageState.column_width()``.  Presentation mode has no sidebar,
 so its column is measured under a key and a cookie of its own, and only by a page that asks
-(``fit_present=True``: the Playground, whose legend's rows depend on it).
+(``fit_present=True``: the Playground, whose legend's rows depend on it, and the convergence
+map, whose one row of panels is as tall as their width needs).
 """
 
 from __future__ import annotations
