@@ -24,8 +24,7 @@ def body(ps: PageState, sc: Scenario) -> None:
                                     default="basin" if len(maps.local_minima(s)) > 1 else "loss")
     # the height the column's width needs; on a projector one row, in a height that fits
     fig = cache.map_figure(sc.link, color_by or "loss", maps.PRESENT_HEIGHT if ps.present else 520,
-                           ps.column_width(),
-                           fit_in=maps.PRESENT_HEIGHT if ps.present else None)
+                           ps.column_width(), fit_height=ps.present)
     st.plotly_chart(fig, key=ps.key("chart"), on_select=partial(chrome.open_map_pick, ps, sc.link),
                     selection_mode=("points",),
                     theme=None, width="stretch", config={"displaylogo": False, "scrollZoom": False})

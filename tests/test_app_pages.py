@@ -1146,7 +1146,7 @@ def test_the_map_on_a_projector_is_drawn_for_its_width_in_one_row_that_fits(surf
     sc = state.decode(at.query_params, presets.MAP, max_runs=maps.MAX_PANELS).scenario
     color_by = "basin" if lay["showlegend"] else "loss"
     want = maps.map_figure(surfaces.get(surface), cache.convergence_maps(sc.link), color_by, width=width,
-                           fit_in=460).thawed()["layout"]
+                           height=460, fit_height=True).thawed()["layout"]
     assert lay["height"] == want["height"] <= 460
     assert {tuple(lay[k]["domain"]) for k in lay if k.startswith("yaxis")} == {(0.0, 1.0)}, \
         "the panels went into rows, or leave a band above or below them"

@@ -332,12 +332,12 @@ def test_three_or_four_maps_stay_in_one_row_when_the_width_allows_or_is_unknown(
 @pytest.mark.parametrize("color_by", ["loss", "basin"])
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
 def test_a_map_fitted_in_a_projectors_screen_keeps_one_row_no_taller_than_it(four, color_by, k):
-    """On a projector (``fit_in``) the panels stay in one row however narrow, each as tall as its
+    """On a projector (``fit_height``) the panels stay in one row however narrow, each as tall as its
     width needs unless the figure would be taller than the screen allows: then no taller."""
     s, res = four
     assert maps.map_columns(4, 500, one_row=True) == 4
     for width in (864, 1120, 1800):
-        lay = maps.map_figure(s, res[:k], color_by, width=width, fit_in=400).thawed()["layout"]
+        lay = maps.map_figure(s, res[:k], color_by, width=width, height=400, fit_height=True).thawed()["layout"]
         plot_w, plot_h = width - lay["margin"]["l"] - lay["margin"]["r"], lay["height"] - lay["margin"]["t"] - lay["margin"]["b"]
         assert {tuple(lay[f"yaxis{a}"]["domain"]) for a in ["", "2", "3", "4"][:k]} == {(0.0, 1.0)}
         panel_w = (lay["xaxis"]["domain"][1] - lay["xaxis"]["domain"][0]) * plot_w

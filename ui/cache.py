@@ -400,10 +400,10 @@ def _fitting_map(surface: str, run_text: str, steps: int):
 
 @lru_cache(maxsize=16)
 def map_figure(link: str, color_by: str, height: int, width: int | None,
-               fit_in: int | None = None) -> figures.PlainFigure:
+               fit_height: bool = False) -> figures.PlainFigure:
     sc = _scenario(link)
     return maps.map_figure(surface_of(sc.surface), convergence_maps(link), color_by=color_by, height=height,
-                           width=width, fit_in=fit_in)
+                           width=width, fit_height=fit_height)
 
 
 # --- inside one step (issue 10) -----------------------------------------------------------------

@@ -312,13 +312,13 @@ def click_stride(n_panels: int, n: int) -> int:
 
 
 def map_figure(surface, results, color_by: str = "loss", height: int = 480, width: int | None = None,
-               fit_in: int | None = None):
+               fit_height: bool = False):
     """One panel per optimizer (1 to 4) side by side, one shared colour key.
 
     ``width``: how wide the browser draws the figure, if known: the figure is then as tall as
     its panels need at their width (at most ``PANEL_MOST`` px of panel), and ``height`` is not
-    used.  ``fit_in`` (a projector's screen, with ``width``): the panels stay in one row and the
-    figure is at most this tall, its panels shrinking to fit.
+    used, unless ``fit_height`` (a projector's screen): then the panels stay in one row and the
+    figure is at most ``height`` tall, its panels shrinking to fit.
 
     ``results`` is a list of ``(Run, MapResult)`` over the same grid.
     ``color_by="loss"``: log10 of the final loss on one colour bar shared by
@@ -339,7 +339,7 @@ def map_figure(surface, results, color_by: str = "loss", height: int = 480, widt
     n = max(len(r.xs) for _, r in results)
     stride = click_stride(len(results), n)
     while True:
-        fig = _map_figure(surface, results, color_by, height, width, fit_in, stride)
+        fig = _map_figure(surface, results, color_by, height, width, fit_height, stride)
         if sent_size(fig) <= RERUN_BUDGET or stride >= n:  # the map is its page's one chart
             return fig
         stride += 1
@@ -373,7 +373,7 @@ def map_columns(k: int, plot_width: float | None, one_row: bool = False) -> int:
     return 2
 
 
-def _map_figure(surface, results, color_by, height, width, fit_in, stride):
+def _map_figure(surface, results, color_by, height, width, fit_height, stride):
     k = len(results)
     maps = [r for _, r in results]
     (x0, x1), (y0, y1) = surface.x_range, surface.y_range
@@ -385,18 +385,18 @@ def _map_figure(surface, results, color_by, height, width, fit_in, stride):
     margin = dict(l=60, r=COLORBAR_MARGIN if color_by == "loss" else 20, t=50, b=60)
     plot_w = width - margin["l"] - margin["r"] if width else None
     if legend:  # room for every row the legend wraps into, so plotly.js need not push the margin
-        # (the width a projector's figure is drawn at is not known: one row is assumed there)
+        # (until the browser has reported the width, one row is assumed)
         lines = legend_rows([name for name, _ in legend], plot_w, symbol=57, per_char=6.2) if width else 1
         margin["b"] = LEGEND_DROP + LEGEND_ROW * lines + LEGEND_PAD
-    cols = map_columns(k, plot_w, one_row=fit_in is not None)
+    cols = map_columns(k, plot_w, one_row=fit_height)
     rows = -(-k // cols)
     gap = PANEL_GAP_X if cols > 1 else 0.0
     w = (1 - gap * (cols - 1)) / cols
     h, gap_y = 1.0, 0.0
     if width:  # the panels' height follows from their width: no empty bands above and below
         panel_h = min(plot_w * w * surface.aspect, PANEL_MOST)
-        if fit_in is not None:  # a projector's screen: narrower panels rather than a taller figure
-            panel_h = min(panel_h, (fit_in - margin["t"] - margin["b"] - (rows - 1) * PANEL_GAP) / rows)
+        if fit_height:  # a projector's screen: narrower panels rather than a taller figure
+            panel_h = min(panel_h, (height - margin["t"] - margin["b"] - (rows - 1) * PANEL_GAP) / rows)
         plot_h = rows * panel_h + (rows - 1) * PANEL_GAP
         h, gap_y = panel_h / plot_h, PANEL_GAP / plot_h
         height = int(np.ceil(plot_h)) + margin["t"] + margin["b"]
