@@ -16,9 +16,10 @@ Issue 6's browser and chart-size targets, measured in one run:
   browser context each) alternate between app and floor: median and range.
 - Slider nudge to redrawn chart: keydown on the slider (the app: the first
   optimizer's learning rate, `.st-key-pg-run-0-lr`; the floor: its one
-  slider) to the first animation frame whose chart data differ (a frame with
-  no chart at all, the old one removed and the new one not yet drawn, does not
-  count: before 2026-12-07 it did, see BENCHMARKS.md); ``--nudges``
+  slider) to the first animation frame that shows the chart with new data (a
+  frame with no chart on the screen, the old one removed and the new one not yet
+  drawn or still hidden, does not count: before 2026-12-07 it did, see
+  BENCHMARKS.md); ``--nudges``
   each, alternating app and floor: median and p90.  Also the server process's
   own CPU time (utime + stime from /proc) per nudge, which a class multiplies.
 - Ratios app / floor against the targets (first chart <= 1.3x, nudge median
@@ -68,8 +69,8 @@ FIRST_CHART_PROBE = """(() => {
   };
   let shown = null, drawnAt = 0;
   const check = () => {
-    const g = document.querySelector('.js-plotly-plot');
-    if (g && g._fullData && g._fullData.length) {
+    const g = document.querySelector('.js-plotly-plot');  // on the screen: not a hidden new element
+    if (g && g._fullData && g._fullData.length && getComputedStyle(g).visibility !== 'hidden' && g.getClientRects().length) {
       if (window.__firstChart === undefined) window.__firstChart = performance.now();
       const c = document.querySelector('.st-key-pg-chart .js-plotly-plot, .st-key-floor-chart .js-plotly-plot') || g;
       const now = [c, c._fullLayout && c._fullLayout.height];
@@ -90,7 +91,7 @@ NUDGE_PROBE = f"""() => {{
     const n = window.__nudge, before = sig(0);
     n.t0 = performance.now(); n.t1 = 0; n.blank = 0;
     const poll = () => {{
-      const now = sig(0);  // null: no chart on the page at this frame (the old one gone, the new one not drawn)
+      const now = sig(0);  // null: no chart on the screen at this frame (the old one gone, the new one not drawn or hidden)
       if (now === null && !n.blank) n.blank = performance.now();
       if (now !== null && now !== before) n.t1 = performance.now();
       else if (performance.now() - n.t0 < 15000) requestAnimationFrame(poll);

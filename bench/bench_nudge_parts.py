@@ -74,7 +74,7 @@ ARM = f"""() => {{
     window.__ev = []; window.__log('key');
     const before = sig(0), t0 = performance.now();
     const poll = () => {{
-      const now = sig(0);  // null: no chart on the page at this frame (the old one gone, the new one not drawn)
+      const now = sig(0);  // null: no chart on the screen at this frame (the old one gone, the new one not drawn or hidden)
       if (now !== null && now !== before) window.__log('drawn');
       else if (performance.now() - t0 < 5000) requestAnimationFrame(poll);
     }};

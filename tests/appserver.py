@@ -33,8 +33,11 @@ JS_HAS_CHART = """(i) => { const boxes = [...document.querySelectorAll("[data-te
                          return !!(g && g._fullData && g._fullData.length > 0); };
     return boxes.length > (i || 0) && boxes.every(drawn); }"""
 # What the chart shows, minus the fixed backdrop (click grid): changes when a path does.
+# null while chart i is not on the screen: Streamlit mounts a new chart element for each new
+# figure and keeps it `visibility: hidden` until a later render, tens of ms after plotly.js
+# has drawn into it, so a drawn but hidden chart is not yet what the user sees.
 JS_SIGNATURE = """(i) => { const g = document.querySelectorAll('.js-plotly-plot')[i || 0];
-    if (!g || !g._fullData) return null;
+    if (!g || !g._fullData || getComputedStyle(g).visibility === 'hidden' || !g.getClientRects().length) return null;
     return JSON.stringify(g._fullData
         .filter(t => t.type !== 'contour' && t.name !== 'click to start here')
         .map(t => [t.name, Array.from(t.x || []), Array.from(t.y || [])])); }"""
