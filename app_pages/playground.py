@@ -4,7 +4,7 @@ from functools import partial
 
 import streamlit as st
 
-from ui import cache, chrome
+from ui import cache, chrome, plotchart
 from ui.pagestate import PageState
 from viz.state import Scenario, surface_of
 from viz import figures, presets
@@ -27,17 +27,16 @@ def body(ps: PageState, sc: Scenario) -> None:
         if inside and sc.steps > 1 else 0
     figure = partial(cache.contour_inside, sc.link, height, width, k) if inside \
         else partial(cache.contour, sc.link, height, width)
-    st.plotly_chart(figure(), key=ps.key("chart"), on_select=partial(chrome.on_plot_select, ps),
-                    selection_mode=("points",), theme=None, width="stretch",
-                    config={"displaylogo": False, "scrollZoom": False})
+    plotchart.chart(figure(), key=ps.key("chart"), on_click=partial(chrome.on_plot_select, ps),
+                    config={"scrollZoom": False})
     if inside:
         chrome.inside_table(cache.inside_step(sc.link, k))
     chart, numbers = st.columns([1, 1.35], vertical_alignment="top")
-    chart.plotly_chart(cache.loss(sc.link), key=ps.key("loss"), theme=None, width="stretch",
-                       config={"displaylogo": False})
-    lr_fig = cache.lr_chart(sc.link)
-    if lr_fig is not None:
-        chart.plotly_chart(lr_fig, key=ps.key("lrs"), theme=None, width="stretch", config={"displaylogo": False})
+    with chart:
+        plotchart.chart(cache.loss(sc.link), key=ps.key("loss"))
+        lr_fig = cache.lr_chart(sc.link)
+        if lr_fig is not None:
+            plotchart.chart(lr_fig, key=ps.key("lrs"))
     with numbers:
         chrome.summary(sc.link, s, paths)
     if not ps.present:
@@ -45,4 +44,4 @@ def body(ps: PageState, sc: Scenario) -> None:
 
 
 chrome.page(P, presets.ZIGZAG, title="Optimizer playground", intro=chrome.surface_intro, body=body, fit=True,
-            fit_present=True)
+            fit_present=True, kept=True)

@@ -63,7 +63,7 @@ REPORTER = {"app": True, "floor": False}  # the Playground reports its column's 
 # it.  A page with no reporter (the floor) is fitted at its first chart.
 FIRST_CHART_PROBE = """(() => {
   const settled = () => {
-    const r = [...document.querySelectorAll("[data-testid='stBidiComponentRegular']")];
+    const r = [...document.querySelectorAll("[class*='-width'] [data-testid='stBidiComponentRegular']")];  // the width reporters
     return REPORTER ? r.length > 0 && r.every(e => e.dataset.drawn !== undefined
                                               && e.dataset.measured === e.dataset.drawn) : true;
   };
@@ -72,7 +72,7 @@ FIRST_CHART_PROBE = """(() => {
     const g = document.querySelector('.js-plotly-plot');  // on the screen: not a hidden new element
     if (g && g._fullData && g._fullData.length && getComputedStyle(g).visibility !== 'hidden' && g.getClientRects().length) {
       if (window.__firstChart === undefined) window.__firstChart = performance.now();
-      const c = document.querySelector('.st-key-pg-chart .js-plotly-plot, .st-key-floor-chart .js-plotly-plot') || g;
+      const c = document.querySelector('.st-key-pg-chart .js-plotly-plot, .st-key-pg-chart-kept .js-plotly-plot, .st-key-floor-chart .js-plotly-plot') || g;
       const now = [c, c._fullLayout && c._fullLayout.height];
       if (!shown || shown[0] !== now[0] || shown[1] !== now[1]) { shown = now; drawnAt = performance.now(); }
       if (settled()) { window.__fitted = drawnAt; return; }

@@ -28,8 +28,8 @@ EXCEPTION = "[data-testid='stException']"
 # JavaScript, evaluated in the page.  `i` is the index of the chart on the page.
 # JS_HAS_CHART: chart i holds data, and so does every other chart the page has sent (each
 # chart is drawn on its own, so until all are, "the i-th plot" may be a later chart).
-JS_HAS_CHART = """(i) => { const boxes = [...document.querySelectorAll("[data-testid='stPlotlyChart']")];
-    const drawn = b => { const g = b.querySelector('.js-plotly-plot');
+JS_HAS_CHART = """(i) => { const boxes = [...document.querySelectorAll("[data-testid='stPlotlyChart'], div.plotchart")];
+    const drawn = b => { const g = b.matches('.js-plotly-plot') ? b : b.querySelector('.js-plotly-plot');
                          return !!(g && g._fullData && g._fullData.length > 0); };
     return boxes.length > (i || 0) && boxes.every(drawn); }"""
 # What the chart shows, minus the fixed backdrop (click grid): changes when a path does.
@@ -234,13 +234,21 @@ JS_WIDTH_SETTLED = """() => [...document.querySelectorAll("[class*='st-key-'][cl
     .every(c => { const e = c.querySelector("[data-testid='stBidiComponentRegular']");
                   return e && e.dataset.drawn !== undefined && e.dataset.measured === e.dataset.drawn; })"""
 
+# On a page that keeps its charts (ui/plotchart.py), the browser has loaded plotly.js, said so,
+# and the server has drawn the kept charts (until then the page shows Streamlit's own).
+JS_KEPT_SETTLED = """() => [...document.querySelectorAll(".st-key-plotly-js [data-testid='stBidiComponentRegular']")]
+    .every(e => e.dataset.report === '0' || e.dataset.ready === '1')"""
+
 
 def wait_idle(page, chart: bool = True, timeout: float = 30_000) -> None:
-    """Until the script has finished, (by default) the first chart holds data, and the page's
-    column width is reported and drawn with (a report is a rerun: then it has finished too)."""
+    """Until the script has finished, (by default) the first chart holds data, the page's
+    column width is reported and drawn with (a report is a rerun: then it has finished too),
+    and a page that keeps its charts has switched to them (one more rerun)."""
     for _ in range(2):
         page.wait_for_selector(IDLE, timeout=timeout)
         if chart:
             page.wait_for_function(JS_HAS_CHART, arg=0, timeout=timeout)
         page.wait_for_function(JS_WIDTH_SETTLED, timeout=timeout)
+        if chart:
+            page.wait_for_function(JS_KEPT_SETTLED, timeout=timeout)
     page.wait_for_selector(IDLE, timeout=timeout)

@@ -28,7 +28,7 @@ from streamlit.testing.v1 import AppTest
 
 import optimizers
 import surfaces
-from ui import cache
+from ui import cache, plotchart
 from ui.options import lr_options
 from viz import figures, maps, presets, state
 from viz.state import Run, Scenario, surface_of
@@ -1028,6 +1028,11 @@ def test_a_path_that_blew_up_or_left_is_said_under_the_figure(name, lesson, word
 
 # --- the column's width, as the browser reports it (ui/viewport.py) ------------------------------
 
+def reporters(at) -> list:
+    """The page's column-width reporters (its other component element is plotly.js's loader)."""
+    return [e for e in at.get("bidi_component") if e.key != plotchart.READY]
+
+
 def _fitted(link: str, width: int) -> int:
     from ui import cache
     sc = cache.scenario(link)
@@ -1039,7 +1044,7 @@ def _fitted(link: str, width: int) -> int:
 def test_the_playground_draws_its_contour_for_the_reported_column_width(width):
     at = app()
     assert charts(at)["pg.chart"]["layout"]["height"] == figures.contour_height(surfaces.get("bowl"), 760)
-    assert len(at.get("bidi_component")) == 1  # the reporter, mounted while nothing is reported
+    assert len(reporters(at)) == 1  # the reporter, mounted while nothing is reported
     before = link_of(at)
     at.session_state["pg.width"] = {"width": width}
     at.run()
@@ -1065,7 +1070,7 @@ def test_side_by_side_draws_its_panels_for_the_reported_column_width(width):
     from ui import cache
     at = page("side_by_side")
     before, plain = link_of(at), charts(at)["sbs.chart"]["layout"]["height"]
-    assert len(at.get("bidi_component")) == 1
+    assert len(reporters(at)) == 1
     at.session_state["sbs.width"] = {"width": width}
     at.run()
     ok(at)
@@ -1082,7 +1087,7 @@ def test_the_convergence_map_draws_its_panels_for_the_reported_column_width(widt
     from viz import maps
     at = page("convergence_map")
     before, plain = link_of(at), charts(at)["map.chart"]["layout"]["height"]
-    assert plain == 520 and len(at.get("bidi_component")) == 1
+    assert plain == 520 and len(reporters(at)) == 1
     at.session_state["map.width"] = {"width": width}
     at.run()
     ok(at)
@@ -1099,7 +1104,7 @@ def test_the_sweep_draws_its_panels_for_the_reported_column_width(width):
     from viz import sweep
     at = page("lr_sweep")
     before, plain = link_of(at), charts(at)["lr.chart"]["layout"]
-    assert plain["height"] == 560 and len(at.get("bidi_component")) == 1
+    assert plain["height"] == 560 and len(reporters(at)) == 1
     at.session_state["lr.width"] = {"width": width}
     at.run()
     ok(at)
@@ -1121,7 +1126,7 @@ def test_presentation_mode_keeps_its_projector_height_and_mounts_no_reporter(nam
     at.run()
     ok(at)
     assert charts(at)[f"{key}.chart"]["layout"]["height"] == (height or drawn)
-    assert not at.get("bidi_component")
+    assert not reporters(at)
 
 
 @pytest.mark.parametrize("surface,opts,width", [("rosenbrock", ["sgd", "adam", "momentum", "rmsprop"], 1120),
@@ -1134,7 +1139,7 @@ def test_the_map_on_a_projector_is_drawn_for_its_width_in_one_row_that_fits(surf
     from ui import cache
     from viz import maps
     at = page("convergence_map", present="1", surface=surface, opt=opts)
-    assert len(at.get("bidi_component")) == 1
+    assert len(reporters(at)) == 1
     assert charts(at)["map.chart"]["layout"]["height"] == 460  # not measured yet: the projector's height
     before = link_of(at)
     at.session_state["map.width"] = {"width": 2000}  # the normal mode's report: not this mode's
@@ -1165,7 +1170,7 @@ def test_the_playground_on_a_projector_keeps_its_height_and_gives_its_legend_the
     key and a cookie of its own: the figure keeps its projector height, and its top margin holds
     the legend's rows at that width (a margin plotly.js pushes is a second layout per redraw)."""
     at = page("playground", present="1", opt=["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
-    assert len(at.get("bidi_component")) == 1
+    assert len(reporters(at)) == 1
     one_row = charts(at)["pg.chart"]["layout"]
     assert one_row["height"] == figures.PRESENT_HEIGHT and one_row["margin"]["t"] == 45
     at.session_state["pg.width"] = {"width": 2000}  # the normal mode's report: not this mode's

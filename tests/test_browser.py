@@ -199,6 +199,38 @@ def test_nudging_a_slider_again_and_again_keeps_every_optimizer(page, app_url):
     assert len(trails(page)) == len(names)
 
 
+# From each keydown, every animation frame for 1.5 s: whether the page showed a chart then
+# (JS_SIGNATURE is null while no chart is on the screen).
+_FRAMES = f"""() => {{ const sig = {JS_SIGNATURE};
+  window.__frames = [];
+  document.addEventListener('keydown', () => {{
+    const t0 = performance.now(), frames = window.__frames;
+    const poll = () => {{ frames.push(sig(0) !== null); if (performance.now() - t0 < 1500) requestAnimationFrame(poll); }};
+    requestAnimationFrame(poll);
+  }}, true); }}"""
+
+
+def test_a_nudge_redraws_the_kept_chart_in_place_and_the_page_always_shows_a_chart(page, app_url):
+    """Once the browser has loaded plotly.js (ui/plotchart.py), a nudge redraws the Playground's
+    charts in the elements they are in: no animation frame after the key press shows no chart,
+    where Streamlit's own chart is re-created, hidden, on each new figure."""
+    open_app(page, app_url + "/")
+    page.evaluate(_FRAMES)
+    page.evaluate("() => { document.querySelector('.js-plotly-plot').__mark = 'first'; }")
+    before = signature(page)
+    for _ in range(3):
+        nudge(page, "st-key-pg-run-0-lr", "ArrowLeft")
+        page.wait_for_timeout(300)
+    frames = page.evaluate("() => window.__frames")
+    assert len(frames) > 30 and all(frames), f"{frames.count(False)} of {len(frames)} frames showed no chart"
+    assert signature(page) != before
+    assert page.evaluate("() => document.querySelector('.js-plotly-plot').__mark") == "first", \
+        "the chart was re-created"
+    assert page.locator(".st-key-pg-chart-kept .js-plotly-plot").count() == 1
+    assert page.locator(".st-key-pg-loss-kept .js-plotly-plot").count() == 1
+    assert page.locator("[data-testid='stPlotlyChart']").count() == 0
+
+
 def test_clicking_the_plot_moves_the_start(page, app_url, shot):
     open_app(page, app_url + "/")
     ranges = page.evaluate(f"() => {{ const l = {CHART}._fullLayout; "
@@ -362,7 +394,7 @@ def test_presentation_mode_hides_the_sidebar(page, app_url, shot):
     shot(page, "presentation-mode")
     assert not page.locator("[data-testid='stSidebar']").is_visible()
     assert page.get_by_role("button", name=re.compile("Exit")).is_visible()
-    assert page.locator("[data-testid='stPlotlyChart']").first.is_visible()
+    assert page.locator(".js-plotly-plot").first.is_visible()
     assert query(page).get("present") == ["1"]
 
 
@@ -545,7 +577,7 @@ JS_ASPECT_SHRUNK = """() => [...document.querySelectorAll('.js-plotly-plot')]
 # is at its tallest: the figure at FIT_MOST, or a panel at PANEL_MOST) and down; and the
 # legend fits the top margin asked for it (no second layout).
 JS_FIT_TO_WIDTH = """([figMost, panelMost, present, presentFit, fitIn]) =>
-  !document.querySelector("[data-testid='stBidiComponentRegular']")
+  !document.querySelector("[class*='-width'] [data-testid='stBidiComponentRegular']")
     && !(present && document.querySelector(presentFit)) ? [] :
   [...document.querySelectorAll('.js-plotly-plot')].filter(g => g._fullLayout).flatMap(g => {
     const L = g._fullLayout;
@@ -561,7 +593,7 @@ JS_FIT_TO_WIDTH = """([figMost, panelMost, present, presentFit, fitIn]) =>
               pushed: ['b', 'r'].filter(m => L._size[m] !== g.layout.margin[m])
                                 .map(m => `${m} ${g.layout.margin[m]} → ${L._size[m]}`).join(', '),
               // the Playground's one plot is capped by its figure's height, a panel by its own
-              tallest: L.height >= figMost || (!g.closest('.st-key-pg-chart') && p.height >= panelMost - 1),
+              tallest: L.height >= figMost || (!g.closest('.st-key-pg-chart, .st-key-pg-chart-kept') && p.height >= panelMost - 1),
               // on a projector the map is drawn for the width too, in one row, no taller than the screen
               // allows: its panels fill their height, and their width unless the figure is that tall
               fitOnProjector: !!g.closest(presentFit), short: L.height < fitIn - 1};
@@ -644,25 +676,34 @@ def misfits(fit: dict, play: bool = True) -> list[str]:
     return out
 
 
-# When the Playground's contour chart first holds data: the height it was first drawn at.
-_FIRST_HEIGHT = """(() => { const check = () => { const g = document.querySelector('.st-key-pg-chart .js-plotly-plot');
-  if (g && g._fullData && g._fullData.length) { window.__firstHeight = g._fullLayout.height; return; }
-  requestAnimationFrame(check); }; requestAnimationFrame(check); })();"""
+# When the Playground's contour chart first holds data: the height it was first drawn at; and
+# the width the server drew the page's first run with, as its column-width reporter notes it
+# (data-drawn: empty while the server knew no width).
+_FIRST_HEIGHT = """(() => { const check = () => {
+  const r = document.querySelector('.st-key-pg-width [data-testid="stBidiComponentRegular"]');
+  if (r && r.dataset.drawn !== undefined && window.__firstDrawn === undefined) window.__firstDrawn = r.dataset.drawn;
+  const g = document.querySelector('.st-key-pg-chart .js-plotly-plot, .st-key-pg-chart-kept .js-plotly-plot');
+  if (g && g._fullData && g._fullData.length && window.__firstHeight === undefined) window.__firstHeight = g._fullLayout.height;
+  if (window.__firstHeight === undefined || window.__firstDrawn === undefined) requestAnimationFrame(check); };
+  requestAnimationFrame(check); })();"""
 
 
 def test_a_returning_browser_is_drawn_for_its_column_width_at_once(new_page, app_url):
-    """The first visit draws the Playground at a guessed height, then for the width its browser
-    reports; the next visit (the width kept in a cookie) draws it for that width first time."""
+    """The first visit's first run draws the Playground at a guessed height (its browser reports
+    the width a moment later; whether the guess reaches the screen first depends on which
+    arrives first); the next visit (the width kept in a cookie) draws it for that width in
+    its first run, so its first chart is the fitted one."""
     page = new_page({"width": 1024, "height": 768})
     page.context.add_init_script(_FIRST_HEIGHT)
-    heights = []
+    seen = []
     for _ in range(2):
         open_app(page, app_url + "/")
-        heights.append((page.evaluate("() => window.__firstHeight"),
-                        page.evaluate("() => document.querySelector('.st-key-pg-chart .js-plotly-plot')"
-                                      "._fullLayout.height")))
-    (first, fitted), (again, fitted_again) = heights
-    assert first != fitted, "the first visit's guess already fitted: this test shows nothing at this size"
+        seen.append((page.evaluate("() => window.__firstDrawn"), page.evaluate("() => window.__firstHeight"),
+                     page.evaluate("() => document.querySelector('.st-key-pg-chart .js-plotly-plot, "
+                                   ".st-key-pg-chart-kept .js-plotly-plot')._fullLayout.height")))
+    (drawn, _, fitted), (drawn_again, again, fitted_again) = seen
+    assert drawn == "", f"the first visit's first run knew a width ({drawn!r}): this test shows nothing"
+    assert drawn_again.isdigit(), f"the second visit's first run knew no width ({drawn_again!r})"
     assert again == fitted == fitted_again
 
 

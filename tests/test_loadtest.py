@@ -273,8 +273,10 @@ def test_ci_sized_load_has_no_errors():
     assert r.error_count == 0, "\n".join(r.errors)
     assert len(r.interactions) >= 8 and r.script_runs > len(r.interactions)
     assert r.server_cpu and r.server_cpu > 0 and r.rss_peak >= r.rss_before > 0
-    # every student's browser reported its column's width once the Playground was drawn
+    # every student's browser reported its column's width once the Playground was drawn, and
+    # that it had loaded plotly.js
     assert sum(i.kind == wd.COLUMN_WIDTH for i in r.interactions) >= 8
+    assert sum(i.kind == wd.PLOTLY_READY for i in r.interactions) >= 8
 
 
 def test_a_student_reports_the_column_width_as_its_browser_would():
@@ -305,6 +307,36 @@ def test_a_student_reports_the_column_width_as_its_browser_would():
     fitted = figures.contour_figure(surfaces.get(sc.surface), cache.grid(sc.surface), cache.paths(sc), sc.start,
                                     width=840).thawed()["layout"]["height"]
     assert [c["layout"]["height"] for c in s.charts.values()][0] == fitted
+
+
+def test_a_student_reports_plotly_js_loaded_as_its_browser_would():
+    """The loader is no control a student changes; its one report is a fragment rerun after which
+    the Playground's charts are kept elements carrying the same figures, and it is not sent again."""
+    async def go():
+        s = _ChartReader(app.url, timeout=60)
+        assert not (await s.open()).errors
+        assert any(w.kind == wd.PLOTLY_READY for w in s.widgets.values())
+        assert not any(w.kind == wd.PLOTLY_READY for w in s.drivable())
+        before = dict(s.charts)
+        s.charts.clear()
+        r = await s.report_ready()
+        again = await s.report_ready()
+        after = dict(s.charts)
+        s.charts.clear()
+        w = next(w for w in s.drivable() if w.kind in ("slider", "select_slider") and w.fragment_id)
+        nudged = await s.interact(w, wd.random_change(w, s.states.get(w.id), random.Random(3)))
+        await s.close()
+        return before, r, again, after, nudged, dict(s.charts)
+
+    app = AppProcess()
+    try:
+        app.wait_healthy()
+        before, r, again, after, nudged, later = _run(go())
+    finally:
+        app.stop()
+    assert r is not None and r.fragment and not r.errors and again is None
+    assert sorted(map(json.dumps, before.values())) == sorted(map(json.dumps, after.values()))
+    assert len(after) == 2 and not nudged.errors and later, "a nudge after the report drew no kept chart"
 
 
 # --- a school: two replicas behind HAProxy -----------------------------------------------
@@ -421,6 +453,9 @@ class _ChartReader(AppSession):
             pass  # a chart sent before is unchanged: keep what we have
         elif msg.WhichOneof("type") == "delta" and msg.delta.new_element.WhichOneof("type") == "plotly_chart":
             self.charts[tuple(msg.metadata.delta_path)] = json.loads(msg.delta.new_element.plotly_chart.spec)
+        elif msg.WhichOneof("type") == "delta" and msg.delta.new_element.WhichOneof("type") == "bidi_component" \
+                and msg.delta.new_element.bidi_component.WhichOneof("data") == "bytes":  # a kept chart (ui/plotchart.py)
+            self.charts[tuple(msg.metadata.delta_path)] = json.loads(msg.delta.new_element.bidi_component.bytes)["figure"]
         return super()._handle(data, run, fragment_id)
 
 

@@ -17,14 +17,15 @@ import optimizers
 from viz import figures, maps, presets, state, sweep, tables
 from viz.state import Scenario, surface_of
 
-from . import cache, controls, keys, viewport
+from . import cache, controls, keys, plotchart, viewport
 from .pagestate import PageState
 from .turns import turn
 
-CSS = "<style>.block-container{padding-top:2.5rem}</style>"
+CSS = "<style>.block-container{padding-top:2.5rem}.st-key-plotly-js{display:none}</style>"
 PRESENT_CSS = ("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
                "header[data-testid='stHeader']{display:none !important}"
                ".block-container{padding-top:0.6rem;padding-bottom:0.5rem;max-width:100% !important}"
+               ".st-key-plotly-js{display:none}"
                "</style>")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:&])")
 
@@ -49,7 +50,8 @@ def surface_intro(s, tail: str = "") -> str:
 
 def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object], str],
          body: Callable[[PageState, Scenario], None], min_runs: int = 1, max_runs: int = state.MAX_RUNS,
-         start: bool = True, noise: bool = True, fit: bool = False, fit_present: bool = False) -> None:
+         start: bool = True, noise: bool = True, fit: bool = False, fit_present: bool = False,
+         kept: bool = False) -> None:
     """Every page's skeleton: title, messages, link, then the page's ``body`` (its figure and
     numbers), and the sidebar; the page stops before its body when there is nothing to draw.
 
@@ -69,7 +71,9 @@ def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object]
     its column's width (``PageState.column_width``), which the browser reports through an
     element drawn after the body (ui/viewport.py); ``fit_present``: in presentation mode too
     (where the Playground keeps its fixed height and uses the width for its legend's rows, and
-    the map draws one row of panels no taller than a projector's screen allows)."""
+    the map draws one row of panels no taller than a projector's screen allows); ``kept``: the
+    page draws its charts with ``plotchart.chart``, which keeps them between reruns once the
+    browser has loaded plotly.js (ui/plotchart.py)."""
     goto = st.session_state.pop("goto", None)  # a callback asked for another page
     if goto:
         st.switch_page(goto)
@@ -97,8 +101,8 @@ def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object]
         lesson_callout(ps, lesson)
         messages(ps, problems)
     ps.write_link(scenario)
-    view = _View(prefix, default, min_runs, max_runs, start, noise, fit_present if ps.present else fit, body, below,
-                 _around(ps, problems, lesson))
+    view = _View(prefix, default, min_runs, max_runs, start, noise, fit_present if ps.present else fit, kept, body,
+                 below, _around(ps, problems, lesson))
     if len(scenario.runs) < min_runs:
         controls.view_controls(ps, below, start=start, noise=noise)
         draw_sidebar()
@@ -115,6 +119,7 @@ class _View(NamedTuple):
     start: bool
     noise: bool
     fit: bool  # the body reads the column's width in this mode: mount its reporter
+    kept: bool  # the body draws kept charts (ui/plotchart.py): the loader reports plotly.js
     body: Callable[[PageState, Scenario], None]
     box: object  # the sidebar box of the view's controls
     around: tuple  # what the page shows around the view (``_around``) when it was drawn
@@ -150,6 +155,7 @@ def _draw_view(view: _View, ps: PageState, scenario: Scenario) -> None:
         view.body(ps, scenario)
         if view.fit:
             viewport.reporter(*ps.width_keys())  # last: its width is the column's, and it takes no room above
+        plotchart.preload(view.kept)  # after the charts: it loads plotly.js once they are drawn
     finally:  # the controls stay, whatever the body did
         controls.view_controls(ps, view.box, start=view.start, noise=view.noise)
 
@@ -263,7 +269,7 @@ def notes(surface, paths: list[figures.Path]) -> None:
 def on_plot_select(ps: PageState) -> None:
     """A click on the plot selects a (hidden) grid point: start there."""
     ss = st.session_state
-    start = tables.start_from_selection(ss.get(ps.key("chart")), surface_of(ps.scenario.surface))
+    start = tables.start_from_selection(plotchart.clicked(ps.key("chart")), surface_of(ps.scenario.surface))
     if start is not None:
         ps.set_start(start)
 

@@ -837,6 +837,10 @@ class PlainFigure(go.Figure):
         """The chart JSON, exactly as ``plotly.io.to_json`` writes this figure."""
         return self._whole().decode()
 
+    def json_bytes(self) -> bytes:
+        """The chart JSON as UTF-8 bytes (what ui/plotchart.py sends)."""
+        return self._whole()
+
     def thawed(self) -> dict:
         """The whole figure as plain, editable dicts and lists (``go.Figure(fig.thawed())`` validates it)."""
         import orjson

@@ -102,6 +102,15 @@ async def _student(n: int, cfg: Config, deadline: float, out: Round, rng: random
             for e in r.errors:
                 out.error(f"reporting the column width {width}: {e}")
 
+    async def report_ready(s: AppSession) -> None:
+        # a page that keeps its charts: the browser loads plotly.js and says so, one more rerun
+        r = await s.report_ready()
+        if r is not None:
+            out.interactions.append(Interaction(wd.PLOTLY_READY, r.latency, r.fragment, r.bytes, "plotly.js loaded"))
+            out.script_runs += r.script_runs
+            for e in r.errors:
+                out.error(f"reporting plotly.js loaded: {e}")
+
     while time.monotonic() < deadline:
         s = AppSession(cfg.url, cfg.page, cfg.query, timeout=cfg.timeout, assets=cfg.assets)
         try:
@@ -112,6 +121,7 @@ async def _student(n: int, cfg: Config, deadline: float, out: Round, rng: random
             for e in first.errors:
                 out.error(f"opening {cfg.page}: {e}")
             await report_width(s)
+            await report_ready(s)
             while True:
                 pause = rng.uniform(*cfg.think)
                 if time.monotonic() + pause >= deadline:
@@ -133,6 +143,7 @@ async def _student(n: int, cfg: Config, deadline: float, out: Round, rng: random
                 for e in r.errors:
                     out.error(f"{w.kind} {w.label!r} = {wd.decode(state)!r:.60}: {e}")
                 await report_width(s)  # a page switch, a lesson or presentation mode may bring the reporter
+                await report_ready(s)
         except SessionError as e:
             out.error(f"student {n}: {e}")
             await asyncio.sleep(1.0)  # then reloads the page, as a student would

@@ -33,6 +33,9 @@ _GROUPS = ("pills", "segmented_control")
 # The app's column-width reporter (ui/viewport.py): not a control, but a browser reports
 # through it once the page is drawn, and that report is a rerun.
 COLUMN_WIDTH = "column_width"
+# The loader of plotly.js (ui/plotchart.py): on a page that keeps its charts, a browser reports
+# through it once plotly.js is loaded (a rerun), and from then on gets kept charts.
+PLOTLY_READY = "plotly_ready"
 
 # Numeric sliders and number inputs with more steps than this are sampled
 # rather than enumerated.
@@ -59,8 +62,8 @@ class Widget:
             return False
         if getattr(p, "ignore_rerun", False):
             return False
-        if self.kind == COLUMN_WIDTH:
-            return False  # no student changes it; AppSession.report_width does, as a browser would
+        if self.kind in (COLUMN_WIDTH, PLOTLY_READY):
+            return False  # no student changes it; AppSession.report_width/report_ready do, as a browser would
         if self.kind == "button":
             return not p.is_form_submitter
         return bool(choices(self)) or self.kind in ("slider", "number_input", "checkbox", "toggle")
@@ -73,6 +76,12 @@ def from_element(element, fragment_id: str = "") -> Widget | None:
     if kind == "bidi_component" and element.bidi_component.component_name.endswith(COLUMN_WIDTH):
         p = element.bidi_component
         return Widget(id=p.id, kind=COLUMN_WIDTH, label="column width", proto=p, fragment_id=fragment_id)
+    if kind == "bidi_component" and element.bidi_component.component_name == "plotchart" \
+            and element.bidi_component.WhichOneof("data") == "json":
+        p = element.bidi_component
+        if json.loads(p.json).get("report"):  # the loader, on a page that keeps its charts
+            return Widget(id=p.id, kind=PLOTLY_READY, label="plotly.js loaded", proto=p, fragment_id=fragment_id)
+        return None
     if kind not in KINDS:
         return None
     p = getattr(element, kind)
@@ -108,8 +117,8 @@ def reported_state(w: Widget, previous: WidgetState | None) -> WidgetState | Non
     p = w.proto
     if w.kind == "button":
         return None
-    if w.kind == COLUMN_WIDTH:
-        return previous  # nothing until its JavaScript has measured the column
+    if w.kind in (COLUMN_WIDTH, PLOTLY_READY):
+        return previous  # nothing until its JavaScript has measured the column / loaded plotly.js
     if getattr(p, "set_value", False):
         return _encode(w, _script_value(w))
     if previous is not None:
@@ -267,3 +276,8 @@ def _random_number_input(w: Widget, now, rng) -> float | None:
 def width_state(w: Widget, width: int) -> WidgetState:
     """The column-width reporter's report, as the browser's widget manager sends it (a JSON value)."""
     return WidgetState(id=w.id, json_value=json.dumps({"width": width}))
+
+
+def ready_state(w: Widget) -> WidgetState:
+    """The plotly.js loader's report, as the browser's widget manager sends it (a JSON value)."""
+    return WidgetState(id=w.id, json_value=json.dumps({"ready": True}))
