@@ -626,8 +626,11 @@ JS_TEXT_CLASH = """() => {
   // The Play and Pause buttons keep 4 px clear of every tick label.
   const pad = (r, d) => ({left: r.left - d, right: r.right + d, top: r.top - d, bottom: r.bottom + d});
   const ticks = [...g.querySelectorAll('g[class$="tick"] > text')].map(e => box(e, 'tick label')).filter(shown);
+  // ... and clear of the step slider: its rail, its grip and its step labels.
+  const slider = [...g.querySelectorAll('.slider-rail-rect, .slider-grip-rect, .slider-label-group text')]
+    .map(e => box(e, 'step slider ' + e.getAttribute('class'))).filter(shown);
   for (const b of [...g.querySelectorAll('.updatemenu-button')].map(e => box(e, 'button')).filter(shown))
-    for (const k of ticks) if (hit(pad(b[1], 4), k[1])) out.push(b[0] + ' | ' + k[0]);
+    for (const k of ticks.concat(slider)) if (hit(pad(b[1], 4), k[1])) out.push(b[0] + ' | ' + k[0]);
   return out;
 }"""
 

@@ -713,6 +713,8 @@ def _base_layout(height: int) -> dict:
 # read-out alone cost a sixth of the contour figure's redraw that way).
 CONTROLS_DROP = 36   # px from the plot area's bottom to the Play button's top
 SLIDER_BOX = 86      # px the step slider takes: read-out, rail, labels (plotly.js's own sizes)
+BUTTONS_W = 180      # px from the plot area's left edge to the step slider: the Play and Pause
+                     # buttons take about 170 at their 15 px font, whatever the figure's width
 
 
 def _controls_margin(drop: int = CONTROLS_DROP) -> int:
@@ -738,9 +740,11 @@ def _animation(idx: np.ndarray, *, drop: int = CONTROLS_DROP, redraw: bool = Fal
                           buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                    dict(label="❚❚ Pause", method="animate",
                                         args=[[None], still])])],
-        # the slider's box starts 8 px higher: its rail lines up with the buttons
-        sliders=[dict(active=len(idx) - 1, x=0.24, len=0.76, y=0, yanchor="top",
-                      pad=dict(t=drop - 8, b=0),
+        # the slider's box starts 8 px higher: its rail lines up with the buttons; and it starts
+        # right of them by a padding in pixels (a fraction of the width put it under the Pause
+        # button on a narrow figure)
+        sliders=[dict(active=len(idx) - 1, x=0, len=1, y=0, yanchor="top",
+                      pad=dict(t=drop - 8, b=0, l=BUTTONS_W, r=0),
                       currentvalue=dict(prefix="step ", xanchor="right", font=dict(size=15)),
                       font=dict(size=12), transition=dict(duration=0),
                       steps=[dict(label=str(int(k)), method="animate", args=[[str(int(k))], still])
