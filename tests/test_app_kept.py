@@ -9,7 +9,6 @@ them (redrawn in place, no frame without a chart, clicks) is in tests/test_brows
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -18,9 +17,6 @@ from streamlit.testing.v1 import AppTest
 from tests.test_app_pages import app, charts, link_of, ok, open_page, specs
 from ui import plotchart
 from viz import presets
-
-LOADER_SRC = "/app/static/plotly.min.js"
-
 
 def kept(at: AppTest) -> dict[str, dict]:
     """Chart key -> what its kept element was sent (src, config, clicks and the figure)."""
@@ -69,7 +65,7 @@ def test_a_new_session_draws_streamlits_charts_and_asks_its_browser_to_report_pl
     at = app()
     ok(at)
     assert sorted(charts(at)) == ["pg.chart", "pg.loss"] and kept(at) == {}
-    assert loader(at) == {"preload": True, "report": True, "src": LOADER_SRC, "ready": False}
+    assert loader(at) == {"preload": True, "report": True, "ready": False}
 
 
 def test_once_plotly_js_is_reported_the_playground_keeps_its_charts_with_the_same_figures():
@@ -82,7 +78,6 @@ def test_once_plotly_js_is_reported_the_playground_keeps_its_charts_with_the_sam
     assert sorted(got) == ["pg.chart", "pg.loss"]
     for key, spec in before.items():
         assert got[key]["figure"] == json.loads(spec), key
-        assert got[key]["src"] == LOADER_SRC
         assert got[key]["config"]["displaylogo"] is False
     assert got["pg.chart"]["clicks"] is True and got["pg.chart"]["config"]["scrollZoom"] is False
     assert got["pg.loss"]["clicks"] is False
@@ -130,20 +125,3 @@ def test_other_pages_keep_streamlits_charts_and_the_report_lives_on():
     at.switch_page("app_pages/playground.py").run()
     ok(at)
     assert sorted(kept(at)) == ["pg.chart", "pg.loss"] and not at.get("plotly_chart")
-
-
-def test_plotly_js_is_put_where_streamlit_serves_it(tmp_path, monkeypatch):
-    import plotly
-
-    package = os.path.join(os.path.dirname(plotly.__file__), "package_data", plotly_js := plotchart.PLOTLY_JS)
-    monkeypatch.setattr(plotchart, "STATIC", tmp_path / "static")
-    plotchart.ensure_plotly_js()
-    served = tmp_path / "static" / plotly_js
-    assert served.read_bytes() == open(package, "rb").read()
-    served.write_bytes(b"cut short")  # an interrupted copy, or another plotly's
-    plotchart.ensure_plotly_js()
-    assert served.read_bytes() == open(package, "rb").read()
-    stamp = served.stat().st_mtime_ns
-    plotchart.ensure_plotly_js()
-    assert served.stat().st_mtime_ns == stamp, "a file that is right is not copied again"
-    assert [p.name for p in (tmp_path / "static").iterdir()] == [plotly_js]

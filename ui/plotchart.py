@@ -9,15 +9,13 @@ as long as the page does; each rerun hands it the figure's JSON, and it redraws 
 plot with ``Plotly.react`` as soon as the data arrive: the old picture stays until the new
 one replaces it.
 
-It needs plotly.js as a page global: the copy that ships with the ``plotly`` package (the
-version the figures are written for), served by Streamlit's static file serving
-(``static/`` next to ``app.py``; ``server.enableStaticServing`` in
-``.streamlit/config.toml``).  Loading it costs the browser most of a second of script
-evaluation (plotly.js 4: about 650 ms on this machine), which would delay a visitor's first
-chart; so a page's first charts are Streamlit's own, and an element with no look (the
-loader, ``preload``, drawn after the charts) loads plotly.js once the page shows its chart
-drawn for the column's width and the browser is idle, then reports it: one more rerun of the
-view, after which ``chart`` draws with kept elements (one last re-creation of each chart).
+It draws with the plotly.js that Streamlit's own chart brings into the page: evaluating
+Streamlit's chart code defines ``window.Plotly`` (plotly.js 4.2 with Streamlit 1.67).  So a
+page's first charts are Streamlit's, and an element with no look (the loader, ``preload``,
+drawn after the charts) waits until the page shows a chart drawn for the column's width and
+``window.Plotly`` is there, then reports it: one more rerun of the view, after which
+``chart`` draws kept elements (each chart re-created one last time).  Where the global never
+comes (another Streamlit), nothing is reported and the page keeps Streamlit's charts.
 Clients that run no JavaScript (AppTest) keep Streamlit's charts; the load test's students
 report as a browser does.
 
@@ -28,54 +26,33 @@ gives: ``{"selection": {"points": [{"x": .., "y": .., ..}]}}`` (``clicked``).
 from __future__ import annotations
 
 import json
-import shutil
 from functools import cache
-from pathlib import Path
 from typing import Callable
 
-import plotly
 import streamlit as st
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
-PLOTLY_JS = "plotly.min.js"
-READY = "plotly-js"   # the loader's key; its state says plotly.js is loaded in this page
+READY = "plotly-js"   # the loader's key; its state says the page has plotly.js
 KEPT = ".kept"        # a kept chart's key: the page's chart key with this after it
 LOADED = "plotly_js_loaded"  # the report, kept past a page switch
 
 _JS = """
-function loadPlotly(src) {
-  if (!window.__plotlyLoad) {
-    window.__plotlyLoad = new Promise((resolve, reject) => {
-      if (window.Plotly) { resolve(window.Plotly); return; }
-      const s = document.createElement("script");
-      s.src = src; s.async = true;
-      s.onload = () => resolve(window.Plotly);
-      s.onerror = () => { window.__plotlyLoad = null; reject(new Error("plotly.js did not load from " + src)); };
-      document.head.appendChild(s);
-    });
-  }
-  return window.__plotlyLoad;
-}
-
-// Once the page shows a chart and the browser is idle, load plotly.js and say so.
+// Once the page shows a chart drawn for the column's width, and Streamlit's chart code has
+// defined window.Plotly, say so.
 function preload(host, data, setStateValue) {
   host.style.display = "none";
   host.dataset.report = data.report ? "1" : "0";  // for tests: whether to wait for the switch
   host.dataset.ready = data.ready ? "1" : "0";    // the server has drawn with kept charts
-  if (!data.report || data.ready || host.__loading) return;
-  host.__loading = true;
-  const go = () => loadPlotly(data.src).then(() => setStateValue("ready", true),
-                                              () => { host.__loading = false; });
-  // Not before the page shows its first chart drawn for the column's width: plotly.js's
-  // evaluation holds the browser's main thread for most of a second.
+  if (!data.report || data.ready || host.__waiting) return;
+  host.__waiting = true;
   const shown = () => [...document.querySelectorAll(".js-plotly-plot")]
     .some(g => g._fullData && getComputedStyle(g).visibility !== "hidden");
   const fitted = () => [...document.querySelectorAll("[class*='-width'] [data-testid='stBidiComponentRegular']")]
     .every(e => e.dataset.measured !== undefined && e.dataset.measured === e.dataset.drawn);
+  const until = performance.now() + 120000;  // a page whose chart never comes gives up
   const wait = () => {
-    if (window.Plotly || (shown() && fitted())) {
-      (window.requestIdleCallback || setTimeout)(go, {timeout: 3000});
-    } else setTimeout(wait, 100);
+    if (!host.isConnected || performance.now() > until) { host.__waiting = false; return; }
+    if (window.Plotly && typeof window.Plotly.react === "function" && shown() && fitted()) setStateValue("ready", true);
+    else setTimeout(wait, 100);
   };
   wait();
 }
@@ -115,37 +92,19 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
     host.appendChild(host.__gd);
   }
   host.__text = typeof data === "string" ? data : new TextDecoder().decode(data);
-  if (window.Plotly) draw(host, window.Plotly);
-  else loadPlotly(JSON.parse(host.__text).src).then(P => draw(host, P));
+  const go = () => window.Plotly ? draw(host, window.Plotly) : setTimeout(go, 50);  // reported, so it comes
+  go();
 }
 """
 
 
-def ensure_plotly_js() -> None:
-    """Put the plotly package's plotly.js where Streamlit serves static files, unless it is there."""
-    src = Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
-    dest = STATIC / PLOTLY_JS
-    if dest.exists() and dest.stat().st_size == src.stat().st_size:
-        return
-    STATIC.mkdir(exist_ok=True)
-    tmp = dest.with_name(dest.name + ".tmp")
-    shutil.copyfile(src, tmp)
-    tmp.replace(dest)
-
-
 @cache
 def _component():
-    ensure_plotly_js()
     return st.components.v2.component("plotchart", js=_JS, isolate_styles=False)
 
 
-def _src() -> str:
-    base = (st.get_option("server.baseUrlPath") or "").strip("/")
-    return "/" + (base + "/" if base else "") + "app/static/" + PLOTLY_JS
-
-
 def ready() -> bool:
-    """Whether this session's page has reported plotly.js loaded (then charts are kept).  The
+    """Whether this session's page has reported plotly.js there (then charts are kept).  The
     report is the loader's state, which is the element's on one page: kept under a plain session
     key too, so that it outlives a page switch (the page stays, and so does its plotly.js)."""
     ss = st.session_state
@@ -160,13 +119,13 @@ def ready() -> bool:
 
 def preload(report: bool) -> None:
     """The loader: an element with no look, on every page (so that what it reported lives as long as
-    the session), loading plotly.js and reporting it only where ``report`` (a page that keeps charts)."""
-    _component()(key=READY, data={"preload": True, "report": report, "src": _src(), "ready": ready()},
+    the session), reporting plotly.js only where ``report`` (a page that keeps charts)."""
+    _component()(key=READY, data={"preload": True, "report": report, "ready": ready()},
                  default={"ready": False}, on_ready_change=_ignore)
 
 
 def chart(fig, *, key: str, config: dict | None = None, on_click: Callable[[], None] | None = None) -> None:
-    """Draw ``fig`` (a ``figures.PlainFigure``) under ``key``: kept once plotly.js is loaded,
+    """Draw ``fig`` (a ``figures.PlainFigure``) under ``key``: kept once the page has plotly.js,
     else Streamlit's own chart.  ``on_click`` runs when a point is clicked (``clicked(key)``)."""
     config = {"displaylogo": False, **(config or {})}
     if not ready():
@@ -176,7 +135,7 @@ def chart(fig, *, key: str, config: dict | None = None, on_click: Callable[[], N
             st.plotly_chart(fig, key=key, on_select=on_click, selection_mode=("points",), theme=None,
                             width="stretch", config=config)
         return
-    head = json.dumps({"src": _src(), "config": config, "clicks": on_click is not None}).encode()
+    head = json.dumps({"config": config, "clicks": on_click is not None}).encode()
     _component()(key=key + KEPT, data=head[:-1] + b',"figure":' + fig.json_bytes() + b"}",
                  on_select_change=on_click or _ignore)
 

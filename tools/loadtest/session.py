@@ -156,7 +156,7 @@ class AppSession:
         return None if w is None else await self.interact(w, wd.width_state(w, width))
 
     async def report_ready(self) -> Run | None:
-        """What a browser does on a page that keeps its charts, once it has loaded plotly.js
+        """What a browser does on a page that keeps its charts, once it has plotly.js
         (ui/plotchart.py): say so (a rerun), unless it has.  None if there is nothing to report."""
         w = next((w for w in self.widgets.values() if w.kind == wd.PLOTLY_READY and w.id not in self.states), None)
         return None if w is None else await self.interact(w, wd.ready_state(w))

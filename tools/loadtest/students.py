@@ -103,13 +103,13 @@ async def _student(n: int, cfg: Config, deadline: float, out: Round, rng: random
                 out.error(f"reporting the column width {width}: {e}")
 
     async def report_ready(s: AppSession) -> None:
-        # a page that keeps its charts: the browser loads plotly.js and says so, one more rerun
+        # a page that keeps its charts: the browser has plotly.js and says so, one more rerun
         r = await s.report_ready()
         if r is not None:
-            out.interactions.append(Interaction(wd.PLOTLY_READY, r.latency, r.fragment, r.bytes, "plotly.js loaded"))
+            out.interactions.append(Interaction(wd.PLOTLY_READY, r.latency, r.fragment, r.bytes, "plotly.js there"))
             out.script_runs += r.script_runs
             for e in r.errors:
-                out.error(f"reporting plotly.js loaded: {e}")
+                out.error(f"reporting plotly.js there: {e}")
 
     while time.monotonic() < deadline:
         s = AppSession(cfg.url, cfg.page, cfg.query, timeout=cfg.timeout, assets=cfg.assets)

@@ -80,7 +80,7 @@ def from_element(element, fragment_id: str = "") -> Widget | None:
             and element.bidi_component.WhichOneof("data") == "json":
         p = element.bidi_component
         if json.loads(p.json).get("report"):  # the loader, on a page that keeps its charts
-            return Widget(id=p.id, kind=PLOTLY_READY, label="plotly.js loaded", proto=p, fragment_id=fragment_id)
+            return Widget(id=p.id, kind=PLOTLY_READY, label="plotly.js there", proto=p, fragment_id=fragment_id)
         return None
     if kind not in KINDS:
         return None
