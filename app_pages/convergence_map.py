@@ -4,7 +4,7 @@ from functools import partial
 
 import streamlit as st
 
-from ui import cache, chrome
+from ui import cache, chrome, plotchart
 from ui.pagestate import PageState
 from viz import maps, presets
 from viz.state import Scenario, surface_of
@@ -25,9 +25,8 @@ def body(ps: PageState, sc: Scenario) -> None:
     # the height the column's width needs; on a projector one row, in a height that fits
     fig = cache.map_figure(sc.link, color_by or "loss", maps.PRESENT_HEIGHT if ps.present else 520,
                            ps.column_width(), fit_height=ps.present)
-    st.plotly_chart(fig, key=ps.key("chart"), on_select=partial(chrome.open_map_pick, ps, sc.link),
-                    selection_mode=("points",),
-                    theme=None, width="stretch", config={"displaylogo": False, "scrollZoom": False})
+    plotchart.chart(fig, key=ps.key("chart"), on_click=partial(chrome.open_map_pick, ps, sc.link),
+                    config={"scrollZoom": False})
     chrome.map_summary(s, cache.convergence_maps(sc.link))
 
 

@@ -2,9 +2,7 @@
 
 from functools import partial
 
-import streamlit as st
-
-from ui import cache, chrome
+from ui import cache, chrome, plotchart
 from ui.pagestate import PageState
 from viz import presets
 from viz.state import Scenario, surface_of
@@ -15,9 +13,8 @@ P = "lr"
 def body(ps: PageState, sc: Scenario) -> None:
     # on a projector a fixed height that fits; otherwise what the column's width needs
     fig = cache.sweep_figure(sc.link, 520 if ps.present else 560, None if ps.present else ps.column_width())
-    st.plotly_chart(fig, key=ps.key("chart"), on_select=partial(chrome.open_sweep_pick, ps, sc.link),
-                    selection_mode=("points",),
-                    theme=None, width="stretch", config={"displaylogo": False, "scrollZoom": False})
+    plotchart.chart(fig, key=ps.key("chart"), on_click=partial(chrome.open_sweep_pick, ps, sc.link),
+                    config={"scrollZoom": False})
     chrome.sweep_summary(surface_of(sc.surface), cache.sweeps(sc.link))
 
 

@@ -44,4 +44,4 @@ def body(ps: PageState, sc: Scenario) -> None:
 
 
 chrome.page(P, presets.ZIGZAG, title="Optimizer playground", intro=chrome.surface_intro, body=body, fit=True,
-            fit_present=True, kept=True)
+            fit_present=True)

@@ -2,9 +2,7 @@
 
 from functools import partial
 
-import streamlit as st
-
-from ui import cache, chrome
+from ui import cache, chrome, plotchart
 from ui.pagestate import PageState
 from viz.state import Scenario, surface_of
 from viz import figures, presets
@@ -17,7 +15,7 @@ def body(ps: PageState, sc: Scenario) -> None:
     paths = cache.paths(sc)
     width = None if ps.present else ps.column_width()  # on a projector: rows that fit it
     figure = partial(cache.panels, sc.link, figures.panel_row_height(s, ps.present), 2, width)
-    st.plotly_chart(figure(), key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
+    plotchart.chart(figure(), key=ps.key("chart"))
     chrome.summary(sc.link, s, paths)
     if not ps.present:
         chrome.exports(ps, sc, figure)

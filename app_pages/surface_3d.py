@@ -2,9 +2,7 @@
 
 from functools import partial
 
-import streamlit as st
-
-from ui import cache, chrome
+from ui import cache, chrome, plotchart
 from ui.pagestate import PageState
 from viz.state import Scenario, surface_of
 from viz import presets
@@ -16,7 +14,7 @@ def body(ps: PageState, sc: Scenario) -> None:
     s = surface_of(sc.surface)
     paths = cache.paths(sc)
     figure = partial(cache.scene, sc.link, 560 if ps.present else 680)
-    st.plotly_chart(figure(), key=ps.key("chart"), theme=None, width="stretch", config={"displaylogo": False})
+    plotchart.chart(figure(), key=ps.key("chart"))
     chrome.summary(sc.link, s, paths)
     if not ps.present:
         chrome.exports(ps, sc, figure)

@@ -234,10 +234,12 @@ JS_WIDTH_SETTLED = """() => [...document.querySelectorAll("[class*='st-key-'][cl
     .every(c => { const e = c.querySelector("[data-testid='stBidiComponentRegular']");
                   return e && e.dataset.drawn !== undefined && e.dataset.measured === e.dataset.drawn; })"""
 
-# On a page that keeps its charts (ui/plotchart.py), the browser has loaded plotly.js, said so,
-# and the server has drawn the kept charts (until then the page shows Streamlit's own).
-JS_KEPT_SETTLED = """() => [...document.querySelectorAll(".st-key-plotly-js [data-testid='stBidiComponentRegular']")]
-    .every(e => e.dataset.report === '0' || e.dataset.ready === '1')"""
+# The page's loader (ui/plotchart.py) has reported plotly.js and the server has drawn the kept
+# charts (until then the page shows Streamlit's own).  Found by its key's container, which is
+# there before the component's own code has loaded and run.
+JS_KEPT_SETTLED = """() => [...document.querySelectorAll(".st-key-plotly-js")]
+    .every(c => { const e = c.querySelector("[data-testid='stBidiComponentRegular']");
+                  return e && e.dataset.ready === '1'; })"""
 
 
 def wait_idle(page, chart: bool = True, timeout: float = 30_000) -> None:

@@ -1,9 +1,10 @@
-"""The Playground's kept charts (ui/plotchart.py), as the server sends them.
+"""Kept charts (ui/plotchart.py), as the server sends them.
 
 A new session draws Streamlit's own charts and a loader element that asks the browser to
-report once plotly.js is loaded; from that report on, the Playground's charts are elements
-that keep their plot between reruns, fed the same figure JSON.  What the browser does with
-them (redrawn in place, no frame without a chart, clicks) is in tests/test_browser.py.
+report once the page has plotly.js; from that report on, every page's charts are elements
+that keep their plot between reruns, fed the same figure JSON, and a click on one does what
+the same click on Streamlit's chart did.  What the browser does with them (redrawn in place,
+no frame without a chart, clicks) is in tests/test_browser.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests import test_app_issue9 as issue9
 from tests.test_app_pages import app, charts, link_of, ok, open_page, specs
 from ui import plotchart
 from viz import presets
@@ -30,14 +32,14 @@ def loader(at: AppTest) -> dict:
 
 
 def report_ready(at: AppTest, value=True) -> AppTest:
-    """Rerun as the loader does once the browser has loaded plotly.js."""
+    """Rerun as the loader does once the page has plotly.js."""
     at.session_state[plotchart.READY] = {"ready": value}
     return at.run()
 
 
-def click_kept(at: AppTest, key: str, x: float, y: float) -> AppTest:
+def click_kept(at: AppTest, key: str, x: float, y: float, curve: int = 0, index: int = 0) -> AppTest:
     """Rerun as if the user had clicked the point (x, y) of kept chart ``key`` (the trigger the
-    browser sends: one event in the element's event list)."""
+    browser sends: one event in the element's event list; the point as ui/plotchart.py reports it)."""
     from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
 
     [e] = [e for e in at.get("bidi_component") if e.key == key + plotchart.KEPT]
@@ -45,7 +47,7 @@ def click_kept(at: AppTest, key: str, x: float, y: float) -> AppTest:
     w = states.widgets.add()
     w.id = f"{STREAMLIT_INTERNAL_KEY_PREFIX}_{e.proto.id}__events"
     w.json_trigger_value = json.dumps([{"event": "select", "value": {"selection": {"points": [
-        {"x": x, "y": y, "curve_number": 0, "point_number": 0, "point_index": 0}]}}}])
+        {"x": x, "y": y, "curve_number": curve, "point_number": index, "point_index": index}]}}}])
     return at._run(states)
 
 
@@ -65,7 +67,7 @@ def test_a_new_session_draws_streamlits_charts_and_asks_its_browser_to_report_pl
     at = app()
     ok(at)
     assert sorted(charts(at)) == ["pg.chart", "pg.loss"] and kept(at) == {}
-    assert loader(at) == {"preload": True, "report": True, "ready": False}
+    assert loader(at) == {"preload": True, "ready": False}
 
 
 def test_once_plotly_js_is_reported_the_playground_keeps_its_charts_with_the_same_figures():
@@ -116,12 +118,47 @@ def test_a_report_that_is_not_true_keeps_streamlits_charts(report):
     assert sorted(charts(at)) == ["pg.chart", "pg.loss"] and kept(at) == {}
 
 
-def test_other_pages_keep_streamlits_charts_and_the_report_lives_on():
+@pytest.mark.parametrize("name, key", [("side_by_side", "sbs.chart"), ("surface_3d", "3d.chart"),
+                                       ("lr_sweep", "lr.chart"), ("convergence_map", "map.chart")])
+def test_every_page_keeps_its_chart_and_the_report_outlives_a_page_switch(name, key):
+    before = specs(open_page(app(), name))[key]  # Streamlit's chart, in a session with no report
     at = report_ready(app())
-    open_page(at, "side_by_side")
+    open_page(at, name)
     ok(at)
-    assert at.get("plotly_chart") and kept(at) == {}
-    assert loader(at)["report"] is False and loader(at)["ready"] is True
+    assert not at.get("plotly_chart"), "Streamlit's chart is still drawn"
+    assert kept(at)[key]["figure"] == json.loads(before)
+    assert loader(at)["ready"] is True
     at.switch_page("app_pages/playground.py").run()
     ok(at)
     assert sorted(kept(at)) == ["pg.chart", "pg.loss"] and not at.get("plotly_chart")
+
+
+def _sweep_point(at: AppTest) -> dict:
+    return issue9.point(issue9.figure(at, "lr.chart"), 1, 77)  # on Momentum's curve
+
+
+def _map_point(at: AppTest) -> dict:
+    fig = issue9.figure(at, "map.chart")
+    c = [c for c, t in enumerate(fig["data"]) if t.get("name") == "click to start here"][1]
+    return issue9.point(fig, c, 1234)
+
+
+@pytest.mark.parametrize("name, key, pick", [(issue9.SWEEP, "lr.chart", _sweep_point),
+                                             (issue9.MAP, "map.chart", _map_point)])
+def test_a_click_on_a_kept_sweep_or_map_does_what_it_did_on_streamlits_chart(name, key, pick):
+    """The same point, clicked on Streamlit's chart and on the kept one: the same Playground opens."""
+    outcome = []
+    for keep in (False, True):
+        at = issue9.open_page(name)
+        p = pick(at)
+        if keep:
+            report_ready(at)
+        at.query_params.clear()  # what the browser does on a page switch (AppTest would keep them)
+        if keep:
+            click_kept(at, key, p["x"], p["y"], p["curve_number"], p["point_index"])
+        else:
+            issue9.select(at, key, [p])
+        ok(at)
+        assert issue9.title(at) == "Optimizer playground"
+        outcome.append((at.session_state["pg.scenario"], link_of(at)))
+    assert outcome[0] == outcome[1]

@@ -50,8 +50,7 @@ def surface_intro(s, tail: str = "") -> str:
 
 def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object], str],
          body: Callable[[PageState, Scenario], None], min_runs: int = 1, max_runs: int = state.MAX_RUNS,
-         start: bool = True, noise: bool = True, fit: bool = False, fit_present: bool = False,
-         kept: bool = False) -> None:
+         start: bool = True, noise: bool = True, fit: bool = False, fit_present: bool = False) -> None:
     """Every page's skeleton: title, messages, link, then the page's ``body`` (its figure and
     numbers), and the sidebar; the page stops before its body when there is nothing to draw.
 
@@ -71,9 +70,9 @@ def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object]
     its column's width (``PageState.column_width``), which the browser reports through an
     element drawn after the body (ui/viewport.py); ``fit_present``: in presentation mode too
     (where the Playground keeps its fixed height and uses the width for its legend's rows, and
-    the map draws one row of panels no taller than a projector's screen allows); ``kept``: the
-    page draws its charts with ``plotchart.chart``, which keeps them between reruns once the
-    browser has loaded plotly.js (ui/plotchart.py)."""
+    the map draws one row of panels no taller than a projector's screen allows).  The body draws
+    its charts with ``plotchart.chart``, which keeps them between reruns once the browser has
+    reported plotly.js through the loader drawn after the body (ui/plotchart.py)."""
     goto = st.session_state.pop("goto", None)  # a callback asked for another page
     if goto:
         st.switch_page(goto)
@@ -101,7 +100,7 @@ def page(prefix: str, default: Scenario, *, title: str, intro: Callable[[object]
         lesson_callout(ps, lesson)
         messages(ps, problems)
     ps.write_link(scenario)
-    view = _View(prefix, default, min_runs, max_runs, start, noise, fit_present if ps.present else fit, kept, body,
+    view = _View(prefix, default, min_runs, max_runs, start, noise, fit_present if ps.present else fit, body,
                  below, _around(ps, problems, lesson))
     if len(scenario.runs) < min_runs:
         controls.view_controls(ps, below, start=start, noise=noise)
@@ -119,7 +118,6 @@ class _View(NamedTuple):
     start: bool
     noise: bool
     fit: bool  # the body reads the column's width in this mode: mount its reporter
-    kept: bool  # the body draws kept charts (ui/plotchart.py): the loader reports plotly.js
     body: Callable[[PageState, Scenario], None]
     box: object  # the sidebar box of the view's controls
     around: tuple  # what the page shows around the view (``_around``) when it was drawn
@@ -155,7 +153,7 @@ def _draw_view(view: _View, ps: PageState, scenario: Scenario) -> None:
         view.body(ps, scenario)
         if view.fit:
             viewport.reporter(*ps.width_keys())  # last: its width is the column's, and it takes no room above
-        plotchart.preload(view.kept)  # after the charts: it loads plotly.js once they are drawn
+        plotchart.preload()  # after the charts: it reports plotly.js once they are drawn
     finally:  # the controls stay, whatever the body did
         controls.view_controls(ps, view.box, start=view.start, noise=view.noise)
 
@@ -277,7 +275,7 @@ def on_plot_select(ps: PageState) -> None:
 def open_sweep_pick(ps: PageState, link: str) -> None:
     """A point chosen on a sweep's curve opens the Playground with that optimizer at that rate."""
     sc = cache.scenario(link)
-    picked = sweep.lr_from_selection(st.session_state.get(ps.key("chart")), cache.sweeps(link))
+    picked = sweep.lr_from_selection(plotchart.clicked(ps.key("chart")), cache.sweeps(link))
     if picked is None:
         return
     i, lr = picked
@@ -292,7 +290,7 @@ def open_sweep_pick(ps: PageState, link: str) -> None:
 def open_map_pick(ps: PageState, link: str) -> None:
     """A click on a convergence map opens the Playground from that start."""
     sc = cache.scenario(link)
-    start = maps.start_from_map_selection(st.session_state.get(ps.key("chart")), surface_of(sc.surface))
+    start = maps.start_from_map_selection(plotchart.clicked(ps.key("chart")), surface_of(sc.surface))
     if start is None:
         return
     PageState.preset("pg", sc.with_(start=start, steps=cache.map_steps(link)))

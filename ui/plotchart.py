@@ -40,9 +40,8 @@ _JS = """
 // defined window.Plotly, say so.
 function preload(host, data, setStateValue) {
   host.style.display = "none";
-  host.dataset.report = data.report ? "1" : "0";  // for tests: whether to wait for the switch
-  host.dataset.ready = data.ready ? "1" : "0";    // the server has drawn with kept charts
-  if (!data.report || data.ready || host.__waiting) return;
+  host.dataset.ready = data.ready ? "1" : "0";  // for tests: the server has drawn kept charts
+  if (data.ready || host.__waiting) return;
   host.__waiting = true;
   const shown = () => [...document.querySelectorAll(".js-plotly-plot")]
     .some(g => g._fullData && getComputedStyle(g).visibility !== "hidden");
@@ -117,10 +116,9 @@ def ready() -> bool:
     return False
 
 
-def preload(report: bool) -> None:
-    """The loader: an element with no look, on every page (so that what it reported lives as long as
-    the session), reporting plotly.js only where ``report`` (a page that keeps charts)."""
-    _component()(key=READY, data={"preload": True, "report": report, "ready": ready()},
+def preload() -> None:
+    """The loader: an element with no look, drawn after a page's charts."""
+    _component()(key=READY, data={"preload": True, "ready": ready()},
                  default={"ready": False}, on_ready_change=_ignore)
 
 

@@ -79,7 +79,7 @@ def from_element(element, fragment_id: str = "") -> Widget | None:
     if kind == "bidi_component" and element.bidi_component.component_name == "plotchart" \
             and element.bidi_component.WhichOneof("data") == "json":
         p = element.bidi_component
-        if json.loads(p.json).get("report"):  # the loader, on a page that keeps its charts
+        if json.loads(p.json).get("preload"):  # the loader (a kept chart sends its figure as bytes)
             return Widget(id=p.id, kind=PLOTLY_READY, label="plotly.js there", proto=p, fragment_id=fragment_id)
         return None
     if kind not in KINDS:
