@@ -82,8 +82,9 @@ ARM = f"""() => {{
   }}, true);
 }}"""
 
-LOSS_CHART = '    chart.plotly_chart(cache.loss(sc.link)'
-CONTOUR_CHART = '    st.plotly_chart(figure(), key=ps.key("chart")'
+LOSS_CHART = '        plotchart.chart(cache.loss(sc.link)'
+CONTOUR_CHART = '    plotchart.chart(figure(), key=ps.key("chart")'
+NO = lambda line: line.replace("plotchart.chart", "0 and plotchart.chart", 1)  # noqa: E731  (left out)
 FLOOR_CHART = '''    import numpy as np, plotly.graph_objects as go  # bench_nudge_parts: the floor's chart
     _x = np.linspace(0.0, 10.0, 200)
     _f = go.Figure(go.Scatter(x=_x, y=np.sin(10 * sc.runs[0].lr * _x), mode="lines", name="sin(a x)"))
@@ -165,11 +166,11 @@ def main() -> None:
         tmp = Path(tmp)
         variants = {
             "app": (make_run_command("app.py"), SLIDERS["app"]),
-            "no loss chart": (command_in(patched(tmp, "noloss", [(LOSS_CHART, "    0 and " + LOSS_CHART[4:])])),
+            "no loss chart": (command_in(patched(tmp, "noloss", [(LOSS_CHART, NO(LOSS_CHART))])),
                               SLIDERS["app"]),
             "floor charts": (command_in(patched(tmp, "floorcharts", [
-                (LOSS_CHART, "    0 and " + LOSS_CHART[4:]),
-                (CONTOUR_CHART, FLOOR_CHART + "    0 and " + CONTOUR_CHART[4:])])), SLIDERS["app"]),
+                (LOSS_CHART, NO(LOSS_CHART)),
+                (CONTOUR_CHART, FLOOR_CHART + NO(CONTOUR_CHART))])), SLIDERS["app"]),
             "floor": (make_run_command(FLOOR), SLIDERS["floor"]),
         }
         servers = {name: AppServer(command=cmd) for name, (cmd, _) in variants.items()}

@@ -21,12 +21,11 @@ from . import cache, controls, keys, plotchart, viewport
 from .pagestate import PageState
 from .turns import turn
 
-CSS = "<style>.block-container{padding-top:2.5rem}.st-key-plotly-js{display:none}</style>"
+CSS = f"<style>.block-container{{padding-top:2.5rem}}{plotchart.HIDE_CSS}</style>"
 PRESENT_CSS = ("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
                "header[data-testid='stHeader']{display:none !important}"
                ".block-container{padding-top:0.6rem;padding-bottom:0.5rem;max-width:100% !important}"
-               ".st-key-plotly-js{display:none}"
-               "</style>")
+               f"{plotchart.HIDE_CSS}</style>")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:&])")
 
 

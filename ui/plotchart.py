@@ -34,12 +34,12 @@ import streamlit as st
 READY = "plotly-js"   # the loader's key; its state says the page has plotly.js
 KEPT = ".kept"        # a kept chart's key: the page's chart key with this after it
 LOADED = "plotly_js_loaded"  # the report, kept past a page switch
+HIDE_CSS = f".st-key-{READY}{{display:none}}"  # the loader takes no room (nor the gap around an element)
 
 _JS = """
 // Once the page shows a chart drawn for the column's width, and Streamlit's chart code has
 // defined window.Plotly, say so.
 function preload(host, data, setStateValue) {
-  host.style.display = "none";
   host.dataset.ready = data.ready ? "1" : "0";  // for tests: the server has drawn kept charts
   if (data.ready || host.__waiting) return;
   host.__waiting = true;
@@ -90,7 +90,7 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
     host.__gd.className = "plotchart";
     host.appendChild(host.__gd);
   }
-  host.__text = typeof data === "string" ? data : new TextDecoder().decode(data);
+  host.__text = new TextDecoder().decode(data);  // the message, sent as bytes
   const go = () => window.Plotly ? draw(host, window.Plotly) : setTimeout(go, 50);  // reported, so it comes
   go();
 }
@@ -127,11 +127,8 @@ def chart(fig, *, key: str, config: dict | None = None, on_click: Callable[[], N
     else Streamlit's own chart.  ``on_click`` runs when a point is clicked (``clicked(key)``)."""
     config = {"displaylogo": False, **(config or {})}
     if not ready():
-        if on_click is None:
-            st.plotly_chart(fig, key=key, theme=None, width="stretch", config=config)
-        else:
-            st.plotly_chart(fig, key=key, on_select=on_click, selection_mode=("points",), theme=None,
-                            width="stretch", config=config)
+        clicks = {} if on_click is None else {"on_select": on_click, "selection_mode": ("points",)}
+        st.plotly_chart(fig, key=key, theme=None, width="stretch", config=config, **clicks)
         return
     head = json.dumps({"config": config, "clicks": on_click is not None}).encode()
     _component()(key=key + KEPT, data=head[:-1] + b',"figure":' + fig.json_bytes() + b"}",
