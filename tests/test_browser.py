@@ -231,6 +231,51 @@ def test_a_nudge_redraws_the_kept_chart_in_place_and_the_page_always_shows_a_cha
     assert page.locator("[data-testid='stPlotlyChart']").count() == 0
 
 
+# What chart i shows, as drawn: each path's SVG line, the legend's labels, and the frames Play runs.
+JS_DRAWN = """(i) => { const g = document.querySelectorAll('.js-plotly-plot')[i || 0];
+    return {lines: [...g.querySelectorAll('.scatterlayer .trace path.js-line')].map(p => p.getAttribute('d')),
+            legend: [...g.querySelectorAll('.legend .legendtext')].map(t => t.textContent),
+            frames: JSON.stringify(g._transitionData._frames.map(f => [f.name, f.traces, f.data]))}; }"""
+# How many redraws of the Playground's kept contour chart moved only its paths (ui/plotchart.py).
+JS_QUICK = "() => document.querySelector('.st-key-pg-chart-kept .plotchart').parentElement.__quick || 0"
+
+
+def test_a_nudge_that_only_moves_the_paths_redraws_just_them_as_a_fresh_page_draws_them(page, new_page, app_url):
+    """A learning-rate nudge changes only the paths' points and the rate in their names: the
+    kept chart animates just those traces, without Plotly.react.  What it then shows (each
+    line, the legend, the frames that Play runs, and Play's last frame) is what a fresh page
+    at the same link draws.  A change of the steps, which changes the step slider, redraws
+    the whole figure."""
+    open_app(page, app_url + "/")
+    assert page.evaluate(JS_QUICK) == 0
+    for key in ("ArrowLeft", "ArrowLeft"):
+        nudge(page, "st-key-pg-run-0-lr", key)
+    hold_still(page)
+    assert page.evaluate(JS_QUICK) == 2, "a nudge of the rate redrew the whole figure"
+    nudged = page.evaluate(JS_DRAWN)
+    lr = lr_in_url(page, 0)
+    assert any(f"η={lr:g}" in text for text in nudged["legend"]), (lr, nudged["legend"])
+
+    fresh = new_page()
+    open_app(fresh, page.url)
+    assert fresh.evaluate(JS_DRAWN) == nudged
+    assert trails(page) == trails(fresh)
+    for pg in (page, fresh):  # Play to the end: the same last frame
+        pg.locator(".js-plotly-plot .updatemenu-button", has_text="Play").first.click()
+    for pg in (page, fresh):
+        pg.wait_for_function(f"""() => {{ const s = {CHART}._fullLayout.sliders[0];
+            return s.active === s.steps.length - 1 && !{CHART}._transitionData._animationRaf; }}""", timeout=20_000)
+        pg.wait_for_timeout(300)
+    assert trails(page) == trails(fresh)
+
+    quick = page.evaluate(JS_QUICK)
+    nudge(page, "st-key-pg-steps", "ArrowLeft")
+    assert page.evaluate(JS_QUICK) == quick, "new steps (a new step slider) were drawn as moved paths"
+    fresh.goto(page.url)
+    wait_idle(fresh)
+    assert fresh.evaluate(JS_DRAWN) == page.evaluate(JS_DRAWN)
+
+
 def test_clicking_the_plot_moves_the_start(page, app_url, shot):
     open_app(page, app_url + "/")
     ranges = page.evaluate(f"() => {{ const l = {CHART}._fullLayout; "

@@ -19,6 +19,13 @@ comes (another Streamlit), nothing is reported and the page keeps Streamlit's ch
 Clients that run no JavaScript (AppTest) keep Streamlit's charts; the load test's students
 report as a browser does.
 
+A redraw that only moves paths (the layout, the frames' names and every trace's look as
+before, every trace a scatter on axes with fixed ranges, the plot at rest) animates just the
+traces that moved, with no transition and no frame's wait, and then replaces the frames
+that Play runs: on the Playground's learning-rate nudge that is about a third of what
+``Plotly.react`` spends redrawing the whole figure (BENCHMARKS.md, "Only the paths redrawn").
+Anything else goes through ``Plotly.react``.
+
 A click on a chart that asks for one comes back as the selection ``st.plotly_chart``
 gives: ``{"selection": {"points": [{"x": .., "y": .., ..}]}}`` (``clicked``).
 """
@@ -56,7 +63,38 @@ function preload(host, data, setStateValue) {
   wait();
 }
 
+// What a message's figure looks like apart from where its paths go: a nudge of a learning rate
+// changes the points (and the names that show the rate), nothing else.
+const MOVES = new Set(["x", "y", "customdata", "name", "text", "hovertext"]);
+function outline(fig, config) {
+  return {layout: JSON.stringify([fig.layout, config]), traces: fig.data.map(t => JSON.stringify(t)),
+          looks: fig.data.map(t => JSON.stringify(Object.keys(t).sort().map(k => MOVES.has(k) ? k : [k, t[k]]))),
+          frames: (fig.frames || []).map(f => f.name).join("\u0000")};
+}
+
+// The traces that moved, when only paths moved on fixed axes and the plot is at rest (no Play
+// under way, the step slider where the figure puts it); otherwise null: Plotly.react.
+function moved(host, gd, fig, was, now) {
+  if (!was || !gd._fullLayout || host.__playing || was.layout !== now.layout || was.frames !== now.frames
+      || was.looks.length !== now.looks.length || now.looks.some((l, j) => l !== was.looks[j])) return null;
+  const axes = new Set(fig.data.flatMap(t => [t.xaxis || "x", t.yaxis || "y"]));
+  for (const id of axes) {
+    const ax = fig.layout[id[0] + "axis" + id.slice(1)];
+    if (!ax || !Array.isArray(ax.range) || ax.autorange === true) return null;  // the axes would follow the data
+  }
+  const want = fig.layout.sliders || [], shown = gd.layout.sliders || [], drawn = gd._fullLayout.sliders || [];
+  if (want.some((s, i) => !shown[i] || !drawn[i] || shown[i].active !== s.active || drawn[i].active !== s.active)) return null;
+  // every trace a plain scatter: animating without a redraw drops contour and heatmap traces
+  // (plotly.js#4491), and draws no 3D
+  if (fig.data.some(t => (t.type || "scatter") !== "scatter")) return null;
+  return now.traces.flatMap((t, j) => t === was.traces[j] ? [] : [j]);
+}
+
+// Redraw: only the paths that moved when that is all (Plotly.animate with no transition and no
+// frame's wait redraws just those traces), else Plotly.react.  One draw at a time per chart; a
+// message that arrives meanwhile is drawn when it ends (the newest one).
 function draw(host, Plotly) {
+  if (host.__busy && performance.now() - host.__busy < 2000) return;
   const text = host.__text;
   if (host.__drawn === text) return;  // no news
   host.__drawn = text;
@@ -65,20 +103,42 @@ function draw(host, Plotly) {
   fig.config = msg.config;
   gd.style.height = (fig.layout.height || 450) + "px";
   host.__clicks = msg.clicks;
-  Plotly.react(gd, fig).then(() => {
-    if (host.__wired) return;
-    host.__wired = true;
-    gd.on("plotly_click", (ev) => {
-      if (!host.__clicks) return;
-      const points = (ev.points || []).map(p => ({x: p.x, y: p.y, curve_number: p.curveNumber,
-                                                 point_number: p.pointNumber, point_index: p.pointIndex}));
-      host.__trigger("select", {selection: {points}});
-    });
-    new ResizeObserver(() => {
-      const w = Math.floor(host.getBoundingClientRect().width);
-      if (w > 0 && gd._fullLayout && Math.abs(w - gd._fullLayout.width) >= 1) Plotly.relayout(gd, {width: Math.max(150, w)});
-    }).observe(host);
+  const was = host.__outline, now = outline(fig, msg.config), idx = moved(host, gd, fig, was, now);
+  host.__outline = now;
+  let done;
+  if (idx) {
+    host.__quick = (host.__quick || 0) + 1;  // for tests: how many redraws took this way
+    const renamed = idx.filter(j => fig.data[j].name !== gd.data[j].name);
+    done = Plotly.animate(gd, {data: idx.map(j => fig.data[j]), traces: idx},
+                          {frame: {duration: 0, redraw: false}, transition: {duration: 0}, mode: "immediate"})
+      .then(() => renamed.length && Plotly.restyle(gd, {name: renamed.map(j => fig.data[j].name)}, renamed))
+      .then(() => fig.frames && fig.frames.length && Plotly.addFrames(gd, fig.frames));
+  } else {
+    done = Plotly.react(gd, fig);
+  }
+  host.__busy = performance.now();
+  done.catch(() => { host.__outline = null; }).then(() => {  // interrupted: the next draws afresh
+    host.__busy = 0;
+    wire(host, gd, Plotly);
+    draw(host, Plotly);
   });
+}
+
+function wire(host, gd, Plotly) {
+  if (host.__wired) return;
+  host.__wired = true;
+  gd.on("plotly_click", (ev) => {
+    if (!host.__clicks) return;
+    const points = (ev.points || []).map(p => ({x: p.x, y: p.y, curve_number: p.curveNumber,
+                                               point_number: p.pointNumber, point_index: p.pointIndex}));
+    host.__trigger("select", {selection: {points}});
+  });
+  gd.on("plotly_animating", () => { host.__playing = true; });
+  for (const ev of ["plotly_animated", "plotly_animationinterrupted"]) gd.on(ev, () => { host.__playing = false; });
+  new ResizeObserver(() => {
+    const w = Math.floor(host.getBoundingClientRect().width);
+    if (w > 0 && gd._fullLayout && Math.abs(w - gd._fullLayout.width) >= 1) Plotly.relayout(gd, {width: Math.max(150, w)});
+  }).observe(host);
 }
 
 export default function ({ parentElement, data, setStateValue, setTriggerValue }) {
