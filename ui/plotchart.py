@@ -64,29 +64,29 @@ function preload(host, data, setStateValue) {
 }
 
 // What a message's figure looks like apart from where its paths go: a nudge of a learning rate
-// changes the points (and the names that show the rate), nothing else.
+// changes the points (and the names that show the rate), nothing else.  Null for a figure whose
+// redraw can never be just its paths: one with a trace other than a plain scatter (animating
+// without a redraw drops contour and heatmap traces, plotly.js#4491, and draws no 3D), or with an
+// axis that follows the data.
 const MOVES = new Set(["x", "y", "customdata", "name", "text", "hovertext"]);
 function outline(fig, config) {
+  if (fig.data.some(t => (t.type || "scatter") !== "scatter")) return null;
+  for (const id of new Set(fig.data.flatMap(t => [t.xaxis || "x", t.yaxis || "y"]))) {
+    const ax = fig.layout[id[0] + "axis" + id.slice(1)];
+    if (!ax || !Array.isArray(ax.range) || ax.autorange === true) return null;
+  }
   return {layout: JSON.stringify([fig.layout, config]), traces: fig.data.map(t => JSON.stringify(t)),
           looks: fig.data.map(t => JSON.stringify(Object.keys(t).sort().map(k => MOVES.has(k) ? k : [k, t[k]]))),
-          frames: (fig.frames || []).map(f => f.name).join("\u0000")};
+          frames: JSON.stringify((fig.frames || []).map(f => f.name))};
 }
 
-// The traces that moved, when only paths moved on fixed axes and the plot is at rest (no Play
-// under way, the step slider where the figure puts it); otherwise null: Plotly.react.
+// The traces that moved, when only paths moved and the plot is at rest (no Play under way, the
+// step slider where the figure puts it); otherwise null: Plotly.react.
 function moved(host, gd, fig, was, now) {
-  if (!was || !gd._fullLayout || host.__playing || was.layout !== now.layout || was.frames !== now.frames
+  if (!was || !now || !gd._fullLayout || host.__playing || was.layout !== now.layout || was.frames !== now.frames
       || was.looks.length !== now.looks.length || now.looks.some((l, j) => l !== was.looks[j])) return null;
-  const axes = new Set(fig.data.flatMap(t => [t.xaxis || "x", t.yaxis || "y"]));
-  for (const id of axes) {
-    const ax = fig.layout[id[0] + "axis" + id.slice(1)];
-    if (!ax || !Array.isArray(ax.range) || ax.autorange === true) return null;  // the axes would follow the data
-  }
   const want = fig.layout.sliders || [], shown = gd.layout.sliders || [], drawn = gd._fullLayout.sliders || [];
   if (want.some((s, i) => !shown[i] || !drawn[i] || shown[i].active !== s.active || drawn[i].active !== s.active)) return null;
-  // every trace a plain scatter: animating without a redraw drops contour and heatmap traces
-  // (plotly.js#4491), and draws no 3D
-  if (fig.data.some(t => (t.type || "scatter") !== "scatter")) return null;
   return now.traces.flatMap((t, j) => t === was.traces[j] ? [] : [j]);
 }
 
