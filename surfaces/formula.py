@@ -198,7 +198,7 @@ def _from_formula(text: str, x_range: tuple[float, float], y_range: tuple[float,
         x_range=x_range,
         y_range=y_range,
         minima=(),
-        start=_start(xy, v, usable, x_range, y_range),
+        start=_start(xy, v, usable, x_range, y_range, f, df),
         log_color=hi - lo > LOG_SPREAD * (q10 - lo),
         lesson=(
             "Your own function, with its gradient worked out by symbolic "
@@ -228,7 +228,7 @@ def _filled(result, shape) -> np.ndarray:
     return out
 
 
-def _start(xy, v, usable, x_range, y_range) -> tuple[float, float]:
+def _start(xy, v, usable, x_range, y_range, f, df) -> tuple[float, float]:
     (x0, x1), (y0, y1) = x_range, y_range
     size = np.array([x1 - x0, y1 - y0])
     rel = (xy - (x0, y0)) / size  # window-relative, 0..1
@@ -242,7 +242,14 @@ def _start(xy, v, usable, x_range, y_range) -> tuple[float, float]:
     # where both coordinates have something to do.
     score = np.hypot(d[:, 0], d[:, 1]) + 1e-6 * np.minimum(abs(d[:, 0]), abs(d[:, 1]))
     best = np.flatnonzero(candidates)[np.argmax(score[candidates])]
-    return (round(float(xy[best, 0]), 12), round(float(xy[best, 1]), 12))
+    start = (round(float(xy[best, 0]), 12), round(float(xy[best, 1]), 12))
+    # A rounded point can land where the grid's point did not: ln(y - x - 1) at (0.6, 1.6)
+    # is ln(0), while the grid's 0.6000000000000001, 1.5999999999999999 is not.
+    point = np.array([start])
+    with np.errstate(all="ignore"):
+        if not (np.isfinite(f(point)).all() and np.isfinite(df(point)).all()):
+            start = (float(xy[best, 0]), float(xy[best, 1]))
+    return start
 
 
 # Reading the text ------------------------------------------------------------

@@ -544,3 +544,10 @@ def test_a_costly_formula_declares_what_its_gradient_costs():
              for name, text in (("plain", "x^2/20 + y^2"), ("heavy", HEAVY))}
     assert cache.map_steps(links["plain"]) == cache.MAP_STEPS
     assert cache.map_steps(links["heavy"]) == int(cache.MAP_STEPS / heavy.grad_cost)
+
+
+def test_a_start_rounded_onto_a_pole_is_not_used():
+    """Found by the random formulas: ln(y - x - 1)'s start rounds to (0.6, 1.6), where it is ln(0)."""
+    s = surfaces.from_formula("ln(((y - x) - (x)^0))", (-3, 3), (-2, 2))
+    assert s.contains(s.start)
+    assert np.isfinite(s.value(s.start)) and np.isfinite(s.grad(s.start)).all()
