@@ -233,32 +233,50 @@ def test_a_nudge_redraws_the_kept_chart_in_place_and_the_page_always_shows_a_cha
 
 # What chart i shows, as drawn: each path's SVG line, the legend's labels, and the frames Play runs.
 JS_DRAWN = """(i) => { const g = document.querySelectorAll('.js-plotly-plot')[i || 0];
+    const texts = sel => [...g.querySelectorAll(sel)].map(t => t.textContent);
     return {lines: [...g.querySelectorAll('.scatterlayer .trace path.js-line')].map(p => p.getAttribute('d')),
-            legend: [...g.querySelectorAll('.legend .legendtext')].map(t => t.textContent),
+            legend: texts('.legend .legendtext'),
+            ticks: [texts('.xtick text').sort(), texts('.ytick text').sort()],  // (DOM order may differ)
+            grid: [...g.querySelectorAll('.gridlayer path')].map(p => p.getAttribute('d') + p.getAttribute('transform')).sort(),
+            ranges: [g._fullLayout.xaxis.range, g._fullLayout.yaxis.range],
             frames: JSON.stringify(g._transitionData._frames.map(f => [f.name, f.traces, f.data]))}; }"""
-# How many redraws of the Playground's kept contour chart moved only its paths (ui/plotchart.py).
-JS_QUICK = "() => document.querySelector('.st-key-pg-chart-kept .plotchart').parentElement.__quick || 0"
+# How many redraws of the Playground's kept contour (or loss) chart moved only its paths (ui/plotchart.py).
+JS_QUICK = "(key) => document.querySelector(`.st-key-pg-${key || 'chart'}-kept .plotchart`).parentElement.__quick || 0"
+# The tooltip of trace 0 at its 6th point on chart i, as plotly.js shows it on hover.
+JS_HOVER = """(i) => { const g = document.querySelectorAll('.js-plotly-plot')[i];
+    Plotly.Fx.hover(g, [{curveNumber: 0, pointNumber: 5}]);
+    const t = [...g.querySelectorAll('.hoverlayer .hovertext')].map(h => h.textContent).join('|');
+    Plotly.Fx.unhover(g); return t; }"""
 
 
 def test_a_nudge_that_only_moves_the_paths_redraws_just_them_as_a_fresh_page_draws_them(page, new_page, app_url):
     """A learning-rate nudge changes only the paths' points and the rate in their names: the
     kept chart animates just those traces, without Plotly.react.  What it then shows (each
     line, the legend, the frames that Play runs, and Play's last frame) is what a fresh page
-    at the same link draws.  A change of the steps, which changes the step slider, redraws
+    at the same link draws.  The loss chart does the same with its curves and, where a curve
+    now ends lower, its y axis's range and ticks: lines, ticks, grid and tooltip as fresh.  A change of the steps, which changes the step slider, redraws
     the whole figure."""
     open_app(page, app_url + "/")
-    assert page.evaluate(JS_QUICK) == 0
+    assert page.evaluate(JS_QUICK) == 0 and page.evaluate(JS_QUICK, "loss") == 0
+    loss_ranges = [page.evaluate(JS_DRAWN, 1)["ranges"]]
     for key in ("ArrowLeft", "ArrowLeft"):
         nudge(page, "st-key-pg-run-0-lr", key)
+        loss_ranges.append(page.evaluate(JS_DRAWN, 1)["ranges"])
     hold_still(page)
     assert page.evaluate(JS_QUICK) == 2, "a nudge of the rate redrew the whole figure"
-    nudged = page.evaluate(JS_DRAWN)
+    # The loss chart's curves move too, and once its y axis as well (SGD's curve ends lower)
+    assert page.evaluate(JS_QUICK, "loss") == 2, "a nudge of the rate redrew the whole loss chart"
+    assert len({str(r[1]) for r in loss_ranges}) > 1, f"the loss axis never moved: {loss_ranges}"
+    nudged, nudged_loss = page.evaluate(JS_DRAWN), page.evaluate(JS_DRAWN, 1)
     lr = lr_in_url(page, 0)
     assert any(f"η={lr:g}" in text for text in nudged["legend"]), (lr, nudged["legend"])
+    assert f"η={lr:g}" in page.evaluate(JS_HOVER, 1)  # the loss curve's tooltip names the new rate
 
     fresh = new_page()
     open_app(fresh, page.url)
     assert fresh.evaluate(JS_DRAWN) == nudged
+    assert fresh.evaluate(JS_DRAWN, 1) == nudged_loss  # lines, ticks, grid and ranges
+    assert fresh.evaluate(JS_HOVER, 1) == page.evaluate(JS_HOVER, 1)
     assert trails(page) == trails(fresh)
     for pg in (page, fresh):  # Play to the end: the same last frame
         pg.locator(".js-plotly-plot .updatemenu-button", has_text="Play").first.click()

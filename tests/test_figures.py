@@ -427,6 +427,8 @@ def plotly_log_labels(lo: float, hi: float, axis: dict, length: int = 210) -> in
 
 
 def labels_for(values: np.ndarray, axis: dict) -> int:
+    if "range" in axis:  # a range of its own (log10 units)
+        return plotly_log_labels(*axis["range"], axis)
     v = values[np.isfinite(values) & (values > 0)]
     lo, hi = math.log10(v.min()), math.log10(v.max())
     pad = (hi - lo) / 18  # plotly's autorange keeps the data in the middle 90% of the axis
@@ -504,6 +506,68 @@ def test_loss_of_diverged_path_stops_before_divergence():
     sgd = next(i for i, p in enumerate(paths) if p.name == "sgd")
     assert len(arr(d["data"][sgd]["y"])) == paths[sgd].diverged_at
     assert np.isfinite(arr(d["data"][sgd]["y"])).all()
+
+
+@pytest.mark.parametrize("log", [True, False])
+def test_a_held_axis_range_holds_the_data_fills_most_of_it_and_stays_put_for_small_moves(log):
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        lo = rng.uniform(-20, 5) if log else rng.choice([-1, 1]) * 10.0 ** rng.uniform(-6, 6)
+        span = 10.0 ** rng.uniform(-3, 1.5) if log else abs(lo) * 10.0 ** rng.uniform(-3, 1)
+        hi = lo + span
+        r0, r1 = figures.held_range(lo, hi, log=log)
+        pad = span / 18
+        assert r0 <= lo - pad * 0.999 and r1 >= hi + pad * 0.999, (lo, hi, r0, r1)  # as padded as autorange
+        assert span / (r1 - r0) >= 0.55, (lo, hi, r0, r1)  # the curves fill most of the height
+        assert figures.held_range(lo, hi, log=log) == [r0, r1]
+        if log and span > 8:  # a log axis with a step of a decade or more ends on whole decades
+            assert float(r0).is_integer() and float(r1).is_integer(), (lo, hi, r0, r1)
+    # a curve that ends a little lower leaves the axis as it was (so the chart moves just the curve)
+    assert figures.held_range(-1.9, 0.8, log=True) == figures.held_range(-1.95, 0.8, log=True) == [-2.5, 1.0]
+    assert figures.held_range(3.0, 3.0, log=log)[0] < 3.0 < figures.held_range(3.0, 3.0, log=log)[1]
+    assert figures.held_range(-1.7e308, 1.7e308) is None  # out of floats: plotly.js fits it
+
+
+def test_the_loss_axes_have_ranges_that_hold_every_curve():
+    for name, sc in VIEWS.items():
+        s, grid, paths = parts(sc, 30)
+        d = figures.loss_figure(s, grid, paths).thawed()
+        x, y = d["layout"]["xaxis"], d["layout"]["yaxis"]
+        assert x["range"] == [0, max(len(arr(t["x"])) and int(arr(t["x"])[-1]) for t in d["data"])], name
+        ys = np.concatenate([arr(t["y"]).astype(float) for t in d["data"]])
+        ys = np.log10(ys) if y["type"] == "log" else ys
+        assert y["range"][0] < ys.min() and ys.max() < y["range"][1], (name, y["range"], ys.min(), ys.max())
+
+
+def _nudged(sc: Scenario, lr: float) -> Scenario:
+    return sc.with_(runs=(Run.of(sc.runs[0].name, **{**sc.runs[0].kwargs, "lr": lr}), *sc.runs[1:]))
+
+
+def test_a_learning_rate_nudge_changes_the_loss_chart_only_where_it_can_be_animated():
+    """What ui/plotchart.py animates without Plotly.react: points and names, and on an axis of
+    its own the range and ticks.  Any other change (a name in a hover text, say) would send
+    every nudge of the Playground's loss chart through a full redraw."""
+    from ui.options import lr_options
+
+    moving = {"x", "y", "name"}
+    axis_moving = {"range", "dtick", "tickvals", "nticks"}
+    for key in ("zigzag", "saddle", "diverge"):
+        sc = VIEWS[key]
+        lrs = [v for v in lr_options(sc.runs[0].name) if 0.3 <= v <= 1.0][:8]
+        figs = []
+        for lr in lrs:
+            s, grid, paths = parts(_nudged(sc, lr), 30)
+            figs.append(figures.loss_figure(s, grid, paths).thawed())
+        for a, b in zip(figs, figs[1:]):
+            assert [{k: v for k, v in t.items() if k not in moving} for t in a["data"]] == \
+                   [{k: v for k, v in t.items() if k not in moving} for t in b["data"]], key
+            la, lb = dict(a["layout"]), dict(b["layout"])
+            for ax in ("xaxis", "yaxis"):
+                la[ax] = {k: v for k, v in la[ax].items() if k not in axis_moving}
+                lb[ax] = {k: v for k, v in lb[ax].items() if k not in axis_moving}
+            assert la == lb, key
+        assert [t["name"] for t in figs[0]["data"]] != [t["name"] for t in figs[-1]["data"]]
+        assert all("%{fullData.name}" in t["hovertemplate"] for t in figs[0]["data"])
 
 
 # --- the backdrop: the surface, the right way up --------------------------------------------

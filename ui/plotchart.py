@@ -24,7 +24,9 @@ before, every trace a scatter on axes with fixed ranges, the plot at rest) anima
 traces that moved, with no transition and no frame's wait, and then replaces the frames
 that Play runs: on the Playground's learning-rate nudge that is about a third of what
 ``Plotly.react`` spends redrawing the whole figure (BENCHMARKS.md, "Only the paths redrawn").
-Anything else goes through ``Plotly.react``.
+An axis of its own (not tied to another's scale) may move its range and ticks along with the
+paths, as the loss chart's axes do when a curve ends lower: they are animated with the traces,
+and drawn exactly as ``Plotly.react`` draws them.  Anything else goes through ``Plotly.react``.
 
 A click on a chart that asks for one comes back as the selection ``st.plotly_chart``
 gives: ``{"selection": {"points": [{"x": .., "y": .., ..}]}}`` (``clicked``).
@@ -64,34 +66,46 @@ function preload(host, data, setStateValue) {
 }
 
 // What a message's figure looks like apart from where its paths go: a nudge of a learning rate
-// changes the points (and the names that show the rate), nothing else.  Null for a figure whose
-// redraw can never be just its paths: one with a trace other than a plain scatter (animating
+// changes the points (and the names that show the rate), and on a chart whose axes are fitted to
+// its curves (the loss chart) maybe an axis's range and ticks; nothing else.  Null for a figure
+// whose redraw can never be just its paths: one with a trace other than a plain scatter (animating
 // without a redraw drops contour and heatmap traces, plotly.js#4491, and draws no 3D), or with an
 // axis that follows the data.
 const MOVES = new Set(["x", "y", "customdata", "name", "text", "hovertext"]);
+// What of a free axis (one not tied to another's scale) may move with them: animated as the
+// frame's layout, plotly.js draws the axis as Plotly.react would, pixel for pixel.
+const AXIS_MOVES = ["range", "dtick", "tickvals", "nticks"];
 function outline(fig, config) {
   if (fig.data.some(t => (t.type || "scatter") !== "scatter")) return null;
+  const layout = {...fig.layout}, axes = {};
   for (const id of new Set(fig.data.flatMap(t => [t.xaxis || "x", t.yaxis || "y"]))) {
-    const ax = fig.layout[id[0] + "axis" + id.slice(1)];
+    const name = id[0] + "axis" + id.slice(1), ax = layout[name];
     if (!ax || !Array.isArray(ax.range) || ax.autorange === true) return null;
+    if (ax.scaleanchor || ax.matches) continue;
+    layout[name] = {...ax};
+    for (const k of AXIS_MOVES) if (k in ax) { axes[name + "." + k] = ax[k]; layout[name][k] = "moves"; }
   }
-  return {layout: JSON.stringify([fig.layout, config]), traces: fig.data.map(t => JSON.stringify(t)),
+  return {layout: JSON.stringify([layout, config]), axes, traces: fig.data.map(t => JSON.stringify(t)),
           looks: fig.data.map(t => JSON.stringify(Object.keys(t).sort().map(k => MOVES.has(k) ? k : [k, t[k]]))),
           frames: JSON.stringify((fig.frames || []).map(f => f.name))};
 }
 
-// The traces that moved, when only paths moved and the plot is at rest (no Play under way, the
-// step slider where the figure puts it); otherwise null: Plotly.react.
+// The traces that moved and the axis settings that changed with them ({traces, axes}), when
+// that is all and the plot is at rest (no Play under way, the step slider where the figure
+// puts it); otherwise null: Plotly.react.
 function moved(host, gd, fig, was, now) {
   if (!was || !now || !gd._fullLayout || host.__playing || was.layout !== now.layout || was.frames !== now.frames
       || was.looks.length !== now.looks.length || now.looks.some((l, j) => l !== was.looks[j])) return null;
   const want = fig.layout.sliders || [], shown = gd.layout.sliders || [], drawn = gd._fullLayout.sliders || [];
   if (want.some((s, i) => !shown[i] || !drawn[i] || shown[i].active !== s.active || drawn[i].active !== s.active)) return null;
-  return now.traces.flatMap((t, j) => t === was.traces[j] ? [] : [j]);
+  const axes = {};
+  for (const k in now.axes) if (JSON.stringify(now.axes[k]) !== JSON.stringify(was.axes[k])) axes[k] = now.axes[k];
+  return {traces: now.traces.flatMap((t, j) => t === was.traces[j] ? [] : [j]), axes};
 }
 
 // Redraw: only the paths that moved when that is all (Plotly.animate with no transition and no
-// frame's wait redraws just those traces), else Plotly.react.  One draw at a time per chart; a
+// frame's wait redraws just those traces, and the axes whose range or ticks moved), else
+// Plotly.react.  One draw at a time per chart; a
 // message that arrives meanwhile is drawn when it ends (the newest one).
 function draw(host, Plotly) {
   if (host.__busy && performance.now() - host.__busy < 2000) return;
@@ -103,14 +117,15 @@ function draw(host, Plotly) {
   fig.config = msg.config;
   gd.style.height = (fig.layout.height || 450) + "px";
   host.__clicks = msg.clicks;
-  const was = host.__outline, now = outline(fig, msg.config), idx = moved(host, gd, fig, was, now);
+  const was = host.__outline, now = outline(fig, msg.config), quick = moved(host, gd, fig, was, now);
   host.__outline = now;
   let done;
-  if (idx) {
+  if (quick) {
     host.__quick = (host.__quick || 0) + 1;  // for tests: how many redraws took this way
-    const renamed = idx.filter(j => fig.data[j].name !== gd.data[j].name);
-    done = Plotly.animate(gd, {data: idx.map(j => fig.data[j]), traces: idx},
-                          {frame: {duration: 0, redraw: false}, transition: {duration: 0}, mode: "immediate"})
+    const renamed = quick.traces.filter(j => fig.data[j].name !== gd.data[j].name);
+    const frame = {data: quick.traces.map(j => fig.data[j]), traces: quick.traces};
+    if (Object.keys(quick.axes).length) frame.layout = quick.axes;
+    done = Plotly.animate(gd, frame, {frame: {duration: 0, redraw: false}, transition: {duration: 0}, mode: "immediate"})
       .then(() => renamed.length && Plotly.restyle(gd, {name: renamed.map(j => fig.data[j].name)}, renamed))
       .then(() => fig.frames && fig.frames.length && Plotly.addFrames(gd, fig.frames));
   } else {

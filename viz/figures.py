@@ -1039,8 +1039,39 @@ def log_ticks(values: np.ndarray, most: int = 8) -> dict:
     return dict(tickvals=[t for t in ticks if lo - 1e-9 <= np.log10(t) <= hi + 1e-9])
 
 
+STEPS_OF_AXIS = (0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5)
+
+
+def held_range(lo: float, hi: float, log: bool = False, most: int = 8) -> list[float] | None:
+    """An axis range around data from ``lo`` to ``hi`` (log10 units on a log axis) that stays
+    put while the data move a little: padded as plotly.js pads a line chart (the data in the
+    middle 90%), then out to whole steps of about an eighth of the span.  So a nudge that moves
+    one curve's end a little leaves the axis, its ticks and the figure's layout as they were, and
+    the chart redraws just the curves (ui/plotchart.py); the data fill at least about three
+    quarters of the height.  None where the data are too far apart for floats (plotly.js then
+    fits the axis to them itself)."""
+    span = hi - lo
+    if not np.isfinite(span) or span <= 0:
+        span = 1.0 if log or lo == 0 else abs(lo) / 2
+        lo, hi = lo - span / 2, hi + span / 2
+    scale = 10.0 ** np.floor(np.log10(span))
+    steps = [d * scale for d in STEPS_OF_AXIS] + [10.0 * scale]
+    if log:  # steps of a decade or more: whole decades
+        steps = [d for d in steps if d < 1] + [1, 2, 3, 4, 5, 10, 20, 50]
+    step = next((d for d in steps if d >= span / most), steps[-1] * np.ceil(span / most / steps[-1]))
+    pad = span / 18
+    with np.errstate(over="ignore", invalid="ignore"):
+        lo, hi = np.floor((lo - pad) / step) * step, np.ceil((hi + pad) / step) * step
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return None
+    return [float(f"{lo:.12g}"), float(f"{hi:.12g}")]  # 0.35, not 0.35000000000000003
+
+
 def loss_figure(surface, grid: Grid, paths: list[Path], *, height: int = 300) -> go.Figure:
-    """Loss per step; on a log axis as the gap to the minimum where there is one."""
+    """Loss per step; on a log axis as the gap to the minimum where there is one.
+
+    Both axes have fixed ranges (``held_range``; the steps from 0 to the longest curve's end),
+    so a learning-rate nudge usually changes the curves and nothing else."""
     gap = grid.f_min is not None
     data, ys = [], []
     for p in paths:
@@ -1052,17 +1083,29 @@ def loss_figure(surface, grid: Grid, paths: list[Path], *, height: int = 300) ->
         keep = _thin(len(y), LOSS_POINTS)  # a long run's loss curve needs no more to read
         data.append(dict(type="scatter", mode="lines", x=_b64(keep.astype(np.int32)),
                          y=_f32(y[keep]), name=p.label, line=dict(color=p.color, width=2.5, dash=p.dash),
-                         hovertemplate=f"<b>{p.label}</b><br>step %{{x}}<br>%{{y:.4g}}<extra></extra>"))
+                         # the name from the trace: a nudge that renames it leaves this as it was
+                         hovertemplate="<b>%{fullData.name}</b><br>step %{x}<br>%{y:.4g}<extra></extra>"))
     ytitle = "f − f*  (log scale)" if gap else "f"
     axis = dict(showgrid=True, gridcolor="#e4e7eb", zeroline=False, linecolor="#9aa5b1",
                 mirror=True, ticks="outside")
+    xaxis, yaxis = dict(axis, title=dict(text="step")), dict(axis, title=dict(text=ytitle),
+                                                            type="log" if gap else "linear",
+                                                            exponentformat="power")
+    shown = np.concatenate(ys) if ys else np.zeros(0)
+    shown = shown[np.isfinite(shown) & ((shown > 0) if gap else True)]
+    if shown.size:
+        last = max(len(y) for y in ys) - 1
+        xaxis["range"] = [0, max(last, 1)]
+        v = np.log10(shown) if gap else shown
+        held = held_range(float(v.min()), float(v.max()), log=gap)
+        if held is not None:
+            yaxis["range"] = held
+        if gap:
+            yaxis.update(log_ticks(10.0 ** np.array(held or [v.min(), v.max()])))
     layout = dict(font=dict(FONT, size=14), paper_bgcolor=PAPER, plot_bgcolor=PAPER, height=height,
                   margin=dict(l=70, r=15, t=40, b=50), showlegend=False, hovermode="closest",
                   title=dict(text="Loss per step", font=dict(size=16), x=0, xanchor="left"),
-                  xaxis=dict(axis, title=dict(text="step")),
-                  yaxis=dict(axis, title=dict(text=ytitle), type="log" if gap else "linear",
-                             exponentformat="power",
-                             **(log_ticks(np.concatenate(ys)) if gap and ys else {})))
+                  xaxis=xaxis, yaxis=yaxis)
     return _fast(data, layout)
 
 
