@@ -105,8 +105,8 @@ function moved(host, gd, fig, was, now) {
 
 // Redraw: only the paths that moved when that is all (Plotly.animate with no transition and no
 // frame's wait redraws just those traces, and the axes whose range or ticks moved), else
-// Plotly.react.  One draw at a time per chart; a
-// message that arrives meanwhile is drawn when it ends (the newest one).
+// Plotly.react.  One draw at a time per chart; a message that arrives meanwhile is drawn when
+// it ends (the newest one).
 function draw(host, Plotly) {
   if (host.__busy && performance.now() - host.__busy < 2000) return;
   const text = host.__text;

@@ -1047,8 +1047,8 @@ def held_range(lo: float, hi: float, log: bool = False, most: int = 8) -> list[f
     put while the data move a little: padded as plotly.js pads a line chart (the data in the
     middle 90%), then out to whole steps of about an eighth of the span.  So a nudge that moves
     one curve's end a little leaves the axis, its ticks and the figure's layout as they were, and
-    the chart redraws just the curves (ui/plotchart.py); the data fill at least about three
-    quarters of the height.  None where the data are too far apart for floats (plotly.js then
+    the chart redraws just the curves (ui/plotchart.py); the data fill at least three fifths
+    of the axis (steps at most twice an eighth of the span, one at each end at most).  None where the data are too far apart for floats (plotly.js then
     fits the axis to them itself)."""
     span = hi - lo
     if not np.isfinite(span) or span <= 0:
