@@ -41,10 +41,11 @@ What the surface gets, since the text says nothing about it:
 - ``minima`` is empty and ``minima_known`` False: a grid cannot prove where the
   global minima of an arbitrary function lie, or that it has any.
 - ``start``: on a 41 x 41 grid of the window, among the points in the inner
-  80% of the window where the value and gradient are finite and the value is
-  at most the median, the one farthest (in window-relative units) from the
-  lowest grid point. Low ground far from the lowest point gives a path with
-  somewhere to go, without starting on a wall.
+  80% of the window where the value and gradient are finite (there and at the
+  point's eight grid neighbours) and the value is at most the median, the one
+  farthest (in window-relative units) from the lowest grid point. Low ground
+  far from the lowest point gives a path with somewhere to go, without
+  starting on a wall or at the edge of where the formula is defined.
 - ``log_color`` when the lowest tenth of the grid's values is squeezed into
   the bottom 1/``LOG_SPREAD`` of their range (a deep, narrow valley).
 
@@ -234,9 +235,17 @@ def _start(xy, v, usable, x_range, y_range, f, df) -> tuple[float, float]:
     rel = (xy - (x0, y0)) / size  # window-relative, 0..1
     low = np.flatnonzero(usable)[np.argmin(v[usable])]
     inner = ((rel >= 0.1) & (rel <= 0.9)).all(axis=-1)
-    candidates = usable & inner & (v <= np.median(v[usable]))
-    if not candidates.any():
-        candidates = usable
+    low_ground = usable & inner & (v <= np.median(v[usable]))
+    # Not next to where the formula is undefined: ln(y - x - 1) one grid step from y = x + 1
+    # has a gradient of about 1e15 there, and the first step would leave the window.
+    grid = np.pad(usable.reshape(GRID, GRID), 1, constant_values=True)
+    clear = np.ones((GRID, GRID), bool)
+    for di in (0, 1, 2):
+        for dj in (0, 1, 2):
+            clear &= grid[di:di + GRID, dj:dj + GRID]
+    for candidates in (low_ground & clear.ravel(), low_ground, usable):
+        if candidates.any():
+            break
     d = rel - rel[low]
     # Farthest first; among equals (a symmetric function) prefer the diagonal,
     # where both coordinates have something to do.

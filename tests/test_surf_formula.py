@@ -551,3 +551,17 @@ def test_a_start_rounded_onto_a_pole_is_not_used():
     s = surfaces.from_formula("ln(((y - x) - (x)^0))", (-3, 3), (-2, 2))
     assert s.contains(s.start)
     assert np.isfinite(s.value(s.start)) and np.isfinite(s.grad(s.start)).all()
+
+
+def test_the_start_keeps_off_the_edge_of_where_a_formula_is_defined():
+    """ln(y - x - 1) one grid step from y = x + 1 had a gradient of 2e15 and a start of
+    0.6000000000000001, 1.5999999999999999 in the link: every path left the window at once."""
+    for text, window in [("ln(y - x - 1)", ((-3, 3), (-2, 2))), ("ln(y - x - 1)", ((-2, 2), (-2, 2))),
+                         ("sqrt(x) + y^2", ((-2, 2), (-2, 2))), ("sqrt(1 - x^2 - y^2)", ((-2, 2), (-2, 2)))]:
+        s = surfaces.from_formula(text, *window)
+        x, y = s.start
+        assert (round(x, 12), round(y, 12)) == (x, y), (text, s.start)
+        (x0, x1), (y0, y1) = window
+        dx, dy = (x1 - x0) / (formula.GRID - 1), (y1 - y0) / (formula.GRID - 1)
+        near = np.array([[x + i * dx, y + j * dy] for i in (-1, 0, 1) for j in (-1, 0, 1)])
+        assert np.isfinite(s.value(near)).all() and np.isfinite(s.grad(near)).all(), (text, s.start)
