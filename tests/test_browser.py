@@ -25,6 +25,7 @@ except ImportError:  # the browser fixture then skips (or fails under CI) with t
     PlaywrightTimeout = TimeoutError
 
 import optimizers
+import surfaces
 from tests.appserver import (EXCEPTION, IDLE, JS_HAS_CHART, JS_SIGNATURE, JS_TRAILS, JS_WIDTH_SETTLED, REPO,
                              click_until, data_to_screen, trail_points, wait_idle)
 from tests.conftest import SCREENSHOTS
@@ -296,6 +297,12 @@ def test_a_nudge_that_only_moves_the_paths_redraws_just_them_as_a_fresh_page_dra
 
 def test_clicking_the_plot_moves_the_start(page, app_url, shot):
     open_app(page, app_url + "/")
+    click_moves_the_start(page)
+    shot(page, "playground-after-click")
+
+
+def click_moves_the_start(page) -> None:
+    """Click the plot's lower right; the start, the link, the inputs and every path follow."""
     ranges = page.evaluate(f"() => {{ const l = {CHART}._fullLayout; "
                            "return [l.xaxis.range, l.yaxis.range]; }")
     (x_lo, x_hi), (y_lo, y_hi) = ranges
@@ -326,7 +333,6 @@ def test_clicking_the_plot_moves_the_start(page, app_url, shot):
     assert page.evaluate(start_js) == pytest.approx([x0, y0], abs=1e-6)
     for t in trails(page).values():  # every path now starts at the new start
         assert trail_points(t)[0] == pytest.approx((x0, y0), abs=1e-5), t["name"]
-    shot(page, "playground-after-click")
 
 
 # One atomic read of the animation: the slider's step and every trail as drawn.
@@ -473,6 +479,13 @@ def test_a_lesson_pill_changes_the_surface(page, app_url, shot):
     assert query(page)["surface"] == [banana.surface]
     assert int(query(page)["steps"][0]) == banana.steps
     shot(page, "lesson-banana")
+    # The kept chart drew the new window as a fresh page does: at equal aspect the plot narrows
+    # (its domain), it does not widen its x range past the backdrop (white bands beside it,
+    # plotly.js's react from the bowl's wide window), and a click still moves the start.
+    s = surfaces.get(banana.surface)
+    drawn_ranges = page.evaluate(f"() => {{ const l = {CHART}._fullLayout; return [l.xaxis.range, l.yaxis.range]; }}")
+    assert drawn_ranges == [list(s.x_range), list(s.y_range)]
+    click_moves_the_start(page)
 
 
 # --- hostile links (issue 8) ----------------------------------------------------------

@@ -103,6 +103,17 @@ function moved(host, gd, fig, was, now) {
   return {traces: now.traces.flatMap((t, j) => t === was.traces[j] ? [] : [j]), axes};
 }
 
+// The ranges and domains of a figure's axes when one of them keeps another's scale, else null.
+// plotly.js 4.2's Plotly.react from one such figure to another with other ranges keeps the old
+// constraint: an equal-aspect plot switched from a wide window to a square one (a lesson that
+// changes the surface) widened its x range across the whole figure instead of narrowing its
+// domain, and left white bands beside the backdrop.  Such a figure is drawn on a purged plot.
+function frameOf(fig) {
+  const axes = Object.keys(fig.layout).filter(k => /^[xy]axis[0-9]*$/.test(k)).sort();
+  if (!axes.some(k => fig.layout[k] && fig.layout[k].scaleanchor)) return null;
+  return JSON.stringify(axes.map(k => [k, fig.layout[k].range, fig.layout[k].domain]));
+}
+
 // Redraw: only the paths that moved when that is all (Plotly.animate with no transition and no
 // frame's wait redraws just those traces, and the axes whose range or ticks moved), else
 // Plotly.react.  One draw at a time per chart; a message that arrives meanwhile is drawn when
@@ -129,6 +140,12 @@ function draw(host, Plotly) {
       .then(() => renamed.length && Plotly.restyle(gd, {name: renamed.map(j => fig.data[j].name)}, renamed))
       .then(() => fig.frames && fig.frames.length && Plotly.addFrames(gd, fig.frames));
   } else {
+    const win = frameOf(fig);
+    if (win && host.__window && win !== host.__window && gd._fullLayout) {
+      Plotly.purge(gd);  // drawn anew, as on a fresh page (see frameOf)
+      host.__wired = false;
+    }
+    host.__window = win;
     done = Plotly.react(gd, fig);
   }
   host.__busy = performance.now();
@@ -140,7 +157,7 @@ function draw(host, Plotly) {
 }
 
 function wire(host, gd, Plotly) {
-  if (host.__wired) return;
+  if (host.__wired) return;  // (again after a purge, which drops a plot's listeners)
   host.__wired = true;
   gd.on("plotly_click", (ev) => {
     if (!host.__clicks) return;
@@ -150,6 +167,8 @@ function wire(host, gd, Plotly) {
   });
   gd.on("plotly_animating", () => { host.__playing = true; });
   for (const ev of ["plotly_animated", "plotly_animationinterrupted"]) gd.on(ev, () => { host.__playing = false; });
+  if (host.__observed) return;
+  host.__observed = true;
   new ResizeObserver(() => {
     const w = Math.floor(host.getBoundingClientRect().width);
     if (w > 0 && gd._fullLayout && Math.abs(w - gd._fullLayout.width) >= 1) Plotly.relayout(gd, {width: Math.max(150, w)});
