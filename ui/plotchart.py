@@ -142,8 +142,8 @@ function draw(host, Plotly) {
   } else {
     const win = frameOf(fig);
     if (win && host.__window && win !== host.__window && gd._fullLayout) {
-      Plotly.purge(gd);  // drawn anew, as on a fresh page (see frameOf)
-      host.__wired = false;
+      Plotly.purge(gd);  // drawn anew, as on a fresh page (see frameOf); a Play under way ends
+      host.__wired = host.__playing = false;
     }
     host.__window = win;
     done = Plotly.react(gd, fig);
