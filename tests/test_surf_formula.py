@@ -555,7 +555,7 @@ def test_a_start_rounded_onto_a_pole_is_not_used():
 
 def test_the_start_keeps_off_the_edge_of_where_a_formula_is_defined():
     """ln(y - x - 1) one grid step from y = x + 1 had a gradient of 2e15 and a start of
-    0.6000000000000001, 1.5999999999999999 in the link: every path left the window at once."""
+    (0.5999999999999996, 1.6) in the link: every path left the window at once."""
     for text, window in [("ln(y - x - 1)", ((-3, 3), (-2, 2))), ("ln(y - x - 1)", ((-2, 2), (-2, 2))),
                          ("sqrt(x) + y^2", ((-2, 2), (-2, 2))), ("sqrt(1 - x^2 - y^2)", ((-2, 2), (-2, 2)))]:
         s = surfaces.from_formula(text, *window)

@@ -108,7 +108,7 @@ function moved(host, gd, fig, was, now) {
 // constraint: an equal-aspect plot switched from a wide window to a square one (a lesson that
 // changes the surface) widened its x range across the whole figure instead of narrowing its
 // domain, and left white bands beside the backdrop.  Such a figure is drawn on a purged plot.
-function frameOf(fig) {
+function windowOf(fig) {
   const axes = Object.keys(fig.layout).filter(k => /^[xy]axis[0-9]*$/.test(k)).sort();
   if (!axes.some(k => fig.layout[k] && fig.layout[k].scaleanchor)) return null;
   return JSON.stringify(axes.map(k => [k, fig.layout[k].range, fig.layout[k].domain]));
@@ -140,9 +140,9 @@ function draw(host, Plotly) {
       .then(() => renamed.length && Plotly.restyle(gd, {name: renamed.map(j => fig.data[j].name)}, renamed))
       .then(() => fig.frames && fig.frames.length && Plotly.addFrames(gd, fig.frames));
   } else {
-    const win = frameOf(fig);
+    const win = windowOf(fig);
     if (win && host.__window && win !== host.__window && gd._fullLayout) {
-      Plotly.purge(gd);  // drawn anew, as on a fresh page (see frameOf); a Play under way ends
+      Plotly.purge(gd);  // drawn anew, as on a fresh page (see windowOf); a Play under way ends
       host.__wired = host.__playing = false;
     }
     host.__window = win;
